@@ -1,0 +1,3 @@
+"""procsft: procedural-skill SFT study pipeline."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Analysis: pass rates, procedural delta, intervals and the report."""

@@ -1,0 +1,276 @@
+"""StudyConfig: the typed study configuration, loaded from YAML, validated and fingerprinted."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from procsft.errors import ConfigError
+
+Stage = Literal["pre", "post", "reference"]
+Condition = Literal["baseline", "curated"]
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=64)]
+
+# Model sources that name a model procsft builds or unpacks itself (no hub, no network).
+BUILTIN_SOURCES = ("embedded:smollm2-135m", "tiny:qwen3.5")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+class Student(_Strict):
+    name: Name
+    """Identifier used in run folders, episode rows and reports (e.g. `qwen35-2b`)."""
+    source: str
+    """`embedded:smollm2-135m`, `tiny:qwen3.5`, a local folder (`./…`, `../…`, `/…`, `~/…`), or a hub id."""
+    revision: str | None = None
+    """Hub revision (commit or tag) for a hub id; part of the inference path."""
+    size: str
+    """Size label shown in tables and plots (e.g. `0.8B`)."""
+    params: int = Field(gt=0)
+    """Parameter count; orders sizes in the trajectory."""
+
+    @property
+    def is_local_path(self) -> bool:
+        return self.source.startswith(("/", "./", "../", "~"))
+
+
+class Reference(_Strict):
+    name: Name
+    """Identifier of the reference configuration (e.g. `haiku-4.5`)."""
+    backend: Literal["anthropic", "openai"]
+    """API client that serves it; keys come from the environment only."""
+    model: str
+    """The provider's model id."""
+
+
+class Decoding(_Strict):
+    temperature: float = Field(0.0, ge=0.0)
+    """Sampling temperature; 0 is greedy, so episodes are reproducible."""
+    top_p: float = Field(1.0, gt=0.0, le=1.0)
+    """Nucleus mass; 1.0 keeps the whole distribution."""
+    max_new_tokens: int = Field(256, ge=1)
+    """Completion budget in tokens; a five-step solution fits in about 200."""
+
+
+class Recipe(_Strict):
+    name: Name = "lora-r8"
+    """Identifier of the SFT recipe; one adapter is trained per recipe × seed."""
+    learning_rate: float = Field(2e-4, gt=0)
+    """Peak learning rate (LoRA's usual 2e-4)."""
+    epochs: float = Field(1.0, gt=0)
+    """Passes over the corpus."""
+    lora_r: int = Field(8, ge=1)
+    """LoRA rank."""
+    lora_alpha: int = Field(16, ge=1)
+    """LoRA scaling numerator (2 × r by convention)."""
+    lora_dropout: float = Field(0.05, ge=0, lt=1)
+    """Dropout on the LoRA input."""
+    target_modules: Literal["auto", "all-linear"] | list[str] = "auto"
+    """`auto` resolves attention and MLP projections from the architecture."""
+    max_length: int = Field(1024, ge=16)
+    """Longest training sequence in tokens; longer rows fail validation."""
+    batch_size: int = Field(2, ge=1)
+    """Rows per device step."""
+    gradient_accumulation: int = Field(1, ge=1)
+    """Steps accumulated per optimizer update."""
+
+
+class Scorer(_Strict):
+    name: Name
+    """Identifier of the scorer in verdict rows and tables."""
+    kind: Literal["extractor", "llm"]
+    """`extractor`: the deterministic `ANSWER:`-line scorer; `llm`: a judge model."""
+    backend: Literal["anthropic", "openai", "transformers"] | None = None
+    """Client that serves an `llm` judge."""
+    model: str | None = None
+    """Judge model id, for `llm` judges."""
+
+    @model_validator(mode="after")
+    def _llm_needs_model(self) -> Scorer:
+        if self.kind == "llm" and (self.backend is None or self.model is None):
+            raise ValueError("an llm scorer needs `backend` and `model`")
+        return self
+
+
+class Suite(_Strict):
+    seed: int = 0
+    """Seed of the task generators; the same seed gives byte-identical suite files."""
+    tasks_per_skill: int = Field(5, ge=1)
+    """Holdout tasks generated per skill (the paper: 5)."""
+
+
+class Subset(_Strict):
+    skills: list[str] | None = None
+    """Only these skill ids (smoke runs); `null` keeps every skill."""
+    tasks_per_skill: int | None = Field(None, ge=1)
+    """Keep the first N holdout tasks of each skill; `null` keeps all."""
+
+
+class Storage(_Strict):
+    runs_dir: Path = Path("runs")
+    """Where run folders go (relative to the current directory)."""
+    cache_dir: Path | None = None
+    """Model cache; `null` means `$PROCSFT_CACHE` or `~/.cache/procsft`."""
+
+
+class Compute(_Strict):
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    """`auto` takes CUDA when present."""
+    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    """Weights and activations; part of the inference path (bf16 flips near-tie tokens)."""
+    batch_size: int = Field(8, ge=1)
+    """Prompts generated together (left-padded)."""
+    threads: int | None = Field(None, ge=1)
+    """torch intra-op threads; `null` leaves torch's default."""
+
+
+class StudyConfig(_Strict):
+    study: Name
+    """Name of the study; with the fingerprint it names the run folder."""
+    students: list[Student] = Field(min_length=1)
+    """Student models, one per size."""
+    references: list[Reference] = []
+    """Reference (API) models, run at stage `reference`."""
+    stages: list[Stage] = ["pre"]
+    """Model configurations to roll out."""
+    conditions: list[Condition] = ["baseline", "curated"]
+    """Prompt conditions; Δ needs both."""
+    seeds: list[int] = Field([0], min_length=1)
+    """Rollout (and training) seeds; intervals over seeds need more than one."""
+    decoding: Decoding = Decoding()
+    """Decoding settings shared by every configuration (part of the path)."""
+    recipes: list[Recipe] = [Recipe()]
+    """SFT recipes; one adapter per student × recipe × seed."""
+    scorers: list[Scorer] = [Scorer(name="extractor", kind="extractor")]
+    """Scorers applied to every episode."""
+    suite: Suite = Suite()
+    """How the built-in suite is generated."""
+    subset: Subset = Subset()
+    """Limits for smoke runs."""
+    storage: Storage = Storage()
+    """Where outputs and caches live (not part of the fingerprint)."""
+    compute: Compute = Compute()
+    """Device, dtype and batching."""
+
+    @field_validator("students", "references", "recipes", "scorers")
+    @classmethod
+    def _unique_names(cls, items: list[Any]) -> list[Any]:
+        names = [item.name for item in items]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate name {duplicates[0]!r}")
+        return items
+
+    @field_validator("stages", "conditions", "seeds")
+    @classmethod
+    def _unique_values(cls, items: list[Any]) -> list[Any]:
+        if len(set(items)) != len(items):
+            raise ValueError("values must be unique")
+        if not items:
+            raise ValueError("must not be empty")
+        return items
+
+    @model_validator(mode="after")
+    def _references_for_reference_stage(self) -> StudyConfig:
+        if "reference" in self.stages and not self.references:
+            raise ValueError("stage `reference` needs at least one entry in `references`")
+        return self
+
+    def fingerprint(self) -> str:
+        """Return the sha256 of the canonical config, storage excluded (it changes no result)."""
+        canonical = json.dumps(
+            self.model_dump(mode="json", exclude={"storage"}),
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def run_id(self) -> str:
+        """Return the run folder name: one folder per study content, so a rerun resumes it."""
+        return f"{self.study}-{self.fingerprint()[:12]}"
+
+
+def load_config(path: str | Path) -> StudyConfig:
+    """Return the validated StudyConfig in `path`; any mistake is one ConfigError line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: cannot read config: {err}") from None
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise ConfigError(f"{path}{where}: invalid YAML: {problem}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys at the top level")
+    try:
+        config = StudyConfig.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_describe(path, node, err)) from None
+    _check_files_exist(path, config)
+    return config
+
+
+def _check_files_exist(path: Path, config: StudyConfig) -> None:
+    for i, student in enumerate(config.students):
+        if student.is_local_path and not Path(student.source).expanduser().exists():
+            raise ConfigError(
+                f"{path}: students[{i}].source: model folder not found: {student.source}"
+            )
+
+
+def _describe(path: Path, node: yaml.Node | None, err: ValidationError) -> str:
+    errors = err.errors()
+    first = errors[0]
+    loc = tuple(first["loc"])
+    key_path = _key_path(loc)
+    if first["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif first["type"] == "missing":
+        message = "required key missing"
+    else:
+        message = first["msg"]
+        if first["type"] not in ("value_error", "assertion_error") and "input" in first:
+            message += f" (got {first['input']!r})"
+    line = _line_of(node, loc)
+    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{path}{f':{line}' if line else ''}: {key_path or '<top>'}: {message}{more}"
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """Return the 1-based YAML line of the deepest key on `loc` that exists in the file."""
+    line = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = next((kv for kv in node.value if kv[0].value == part), None)
+            if match is None:
+                break
+            line, node = match[0].start_mark.line + 1, match[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                break
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line

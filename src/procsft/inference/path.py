@@ -1,0 +1,23 @@
+"""Inference-path fingerprints: what, besides the model, shapes an episode."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+
+def path_fingerprint(path: dict[str, Any]) -> str:
+    """Return the sha256 of the canonical JSON of `path`."""
+    canonical = json.dumps(path, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def path_differences(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    """Return the sorted names of the fields whose values differ between two paths."""
+    return sorted(key for key in a.keys() | b.keys() if a.get(key) != b.get(key))
+
+
+def text_sha256(text: str | None) -> str | None:
+    """Return the sha256 of `text` (for templates and prompts recorded in a path)."""
+    return None if text is None else hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,103 @@
+"""The transformers engine: batched, left-padded generation with the model's chat template."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from procsft.inference.models import ResolvedModel
+from procsft.inference.path import text_sha256
+from procsft.inference.protocol import Generation, GenerationRequest
+
+
+class TransformersGenerator:
+    """Generate with a transformers causal LM; stops at end of turn."""
+
+    def __init__(self, model: ResolvedModel, *, dtype: str = "float32", device: str = "auto"):
+        import torch
+        import transformers
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        transformers.utils.logging.disable_progress_bar()
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.torch = torch
+        self.device = device
+        self.tokenizer = AutoTokenizer.from_pretrained(model.load_from, revision=model.revision)
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.model = AutoModelForCausalLM.from_pretrained(
+            model.load_from, revision=model.revision, dtype=getattr(torch, dtype)
+        ).to(device)
+        self.model.eval()
+        self.stop_ids = self._stop_ids()
+        self.path: dict[str, Any] = {
+            "engine": "transformers",
+            "engine_version": transformers.__version__,
+            "torch_version": torch.__version__,
+            "device": device,
+            "dtype": dtype,
+            "model_id": model.model_id,
+            "revision": model.revision,
+            "weights_sha256": model.weights_sha256,
+            "adapter_sha256": None,
+            "chat_template_sha256": text_sha256(self.tokenizer.chat_template),
+        }
+
+    def _stop_ids(self) -> list[int]:
+        ids = {self.tokenizer.eos_token_id}
+        eos = self.model.generation_config.eos_token_id
+        ids.update(eos if isinstance(eos, list) else [eos])
+        end_of_turn = self.tokenizer.convert_tokens_to_ids("<|im_end|>")
+        if isinstance(end_of_turn, int) and end_of_turn != self.tokenizer.unk_token_id:
+            ids.add(end_of_turn)
+        return sorted(i for i in ids if i is not None)
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
+        """Return one generation per request; all requests run as one padded batch."""
+        if not requests:
+            return []
+        first = requests[0]
+        if any(
+            (r.max_new_tokens, r.temperature, r.top_p) != (first.max_new_tokens, first.temperature, first.top_p)
+            for r in requests
+        ):
+            raise ValueError("a batch must share its decoding settings")
+        texts = [
+            self.tokenizer.apply_chat_template(r.messages, add_generation_prompt=True, tokenize=False)
+            for r in requests
+        ]
+        batch = self.tokenizer(
+            texts, return_tensors="pt", padding=True, add_special_tokens=False
+        ).to(self.device)
+        sampling = first.temperature > 0
+        if sampling:
+            self.torch.manual_seed(first.seed)
+        with self.torch.inference_mode():
+            out = self.model.generate(
+                **batch,
+                max_new_tokens=first.max_new_tokens,
+                do_sample=sampling,
+                temperature=first.temperature if sampling else None,
+                top_p=first.top_p if sampling else None,
+                top_k=None,
+                eos_token_id=self.stop_ids,
+                pad_token_id=self.tokenizer.pad_token_id,
+            )
+        prompt_len = batch["input_ids"].shape[1]
+        prompt_tokens = batch["attention_mask"].sum(dim=1).tolist()
+        return [
+            self._decode(row[prompt_len:].tolist(), n_prompt)
+            for row, n_prompt in zip(out, prompt_tokens, strict=True)
+        ]
+
+    def _decode(self, new_ids: list[int], prompt_tokens: int) -> Generation:
+        stop = next((i for i, tok in enumerate(new_ids) if tok in self.stop_ids), None)
+        kept = new_ids if stop is None else new_ids[:stop]
+        return Generation(
+            text=self.tokenizer.decode(kept, skip_special_tokens=True).strip(),
+            finish_reason="length" if stop is None else "stop",
+            prompt_tokens=int(prompt_tokens),
+            completion_tokens=len(new_ids) if stop is None else stop + 1,
+        )

@@ -1,0 +1,156 @@
+"""The rollout stage: model configuration × holdout × conditions × seeds → episode rows.
+
+Episodes are planned in a fixed order and cut into fixed batches, so a rerun after a kill
+generates exactly the batches that have missing rows, with the same batch composition (and
+so the same padded shapes and the same greedy text) as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tqdm import tqdm
+
+from procsft.config import Condition, Decoding, Stage
+from procsft.inference.path import path_fingerprint, text_sha256
+from procsft.inference.protocol import GenerationRequest, Generator
+from procsft.prompt import PROMPT_VERSION, SYSTEM_PROMPT, build_messages
+from procsft.schema import Episode, RowLog, Skill, Task
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """A model at one stage: the unit whose episodes share one inference path."""
+
+    student: str
+    size: str
+    stage: Stage
+
+    @property
+    def name(self) -> str:
+        return f"{self.student}/{self.stage}"
+
+
+@dataclass(frozen=True)
+class PlannedEpisode:
+    episode_id: str
+    task: Task
+    condition: Condition
+    seed: int
+    request: GenerationRequest
+
+
+@dataclass
+class RolloutStats:
+    planned: int = 0
+    generated: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.completion_tokens / self.seconds if self.seconds else 0.0
+
+
+def plan_episodes(
+    configuration: Configuration,
+    skills: Sequence[Skill],
+    tasks: Sequence[Task],
+    conditions: Sequence[Condition],
+    seeds: Sequence[int],
+    decoding: Decoding,
+) -> list[PlannedEpisode]:
+    """Return every episode of `configuration`, grouped by condition so batches pad little."""
+    by_id = {skill.skill_id: skill for skill in skills}
+    return [
+        PlannedEpisode(
+            episode_id=Episode.make_id(configuration.name, task.task_id, condition, seed),
+            task=task,
+            condition=condition,
+            seed=seed,
+            request=GenerationRequest(
+                messages=build_messages(task, by_id[task.skill_id], condition),
+                max_new_tokens=decoding.max_new_tokens,
+                temperature=decoding.temperature,
+                top_p=decoding.top_p,
+                seed=seed,
+            ),
+        )
+        for condition in conditions
+        for seed in seeds
+        for task in tasks
+    ]
+
+
+def episode_path(engine_path: dict[str, Any], decoding: Decoding) -> dict[str, Any]:
+    """Return the full inference path: the engine's fields plus prompt and decoding."""
+    return {
+        **engine_path,
+        "prompt_version": PROMPT_VERSION,
+        "system_prompt_sha256": text_sha256(SYSTEM_PROMPT),
+        "temperature": decoding.temperature,
+        "top_p": decoding.top_p,
+        "max_new_tokens": decoding.max_new_tokens,
+    }
+
+
+def rollout(
+    configuration: Configuration,
+    plan: Sequence[PlannedEpisode],
+    make_generator: Callable[[], Generator],
+    log: RowLog,
+    *,
+    decoding: Decoding,
+    batch_size: int,
+) -> RolloutStats:
+    """Generate the planned episodes missing from `log` and append them, batch by batch.
+
+    `make_generator` is called only when something is missing, so a finished configuration
+    costs no model load on a rerun.
+    """
+    stats = RolloutStats(planned=len(plan))
+    batches = [plan[i : i + batch_size] for i in range(0, len(plan), batch_size)]
+    todo = [b for b in batches if any(p.episode_id not in log for p in b)]
+    if not todo:
+        return stats
+    generator = make_generator()
+    path = episode_path(generator.path, decoding)
+    fingerprint = path_fingerprint(path)
+    done = len(plan) - sum(len(b) for b in todo)
+    bar = tqdm(
+        total=len(plan), initial=done, desc=configuration.name, unit="ep", dynamic_ncols=True
+    )
+    start = time.perf_counter()
+    with bar:
+        for batch in todo:
+            generations = generator.generate([p.request for p in batch])
+            log.append(
+                Episode(
+                    episode_id=p.episode_id,
+                    configuration=configuration.name,
+                    student=configuration.student,
+                    size=configuration.size,
+                    stage=configuration.stage,
+                    task_id=p.task.task_id,
+                    skill_id=p.task.skill_id,
+                    condition=p.condition,
+                    seed=p.seed,
+                    messages=p.request.messages,
+                    response=g.text,
+                    finish_reason=g.finish_reason,
+                    prompt_tokens=g.prompt_tokens,
+                    completion_tokens=g.completion_tokens,
+                    path_fingerprint=fingerprint,
+                    path=path,
+                )
+                for p, g in zip(batch, generations, strict=True)
+            )
+            stats.generated += len(batch)
+            stats.completion_tokens += sum(g.completion_tokens for g in generations)
+            stats.seconds = time.perf_counter() - start
+            bar.set_postfix_str(f"{stats.tokens_per_second:.0f} tok/s")
+            bar.update(len(batch))
+    return stats

@@ -1,0 +1,86 @@
+"""The run folder: one fixed place per stage output, and a manifest of what each stage did."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+STAGES = ("suite", "validate", "train", "rollout", "judge", "analyze")
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    """`runs/<run-id>/`: config, suite rows, adapters, episodes, verdicts, summary, report."""
+
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.yaml"
+
+    @property
+    def skills(self) -> Path:
+        return self.root / "suite" / "skills.jsonl"
+
+    @property
+    def holdout(self) -> Path:
+        return self.root / "suite" / "holdout.jsonl"
+
+    @property
+    def adapters(self) -> Path:
+        return self.root / "train"
+
+    @property
+    def episodes(self) -> Path:
+        return self.root / "episodes.jsonl"
+
+    @property
+    def verdicts(self) -> Path:
+        return self.root / "verdicts.jsonl"
+
+    @property
+    def summary(self) -> Path:
+        return self.root / "summary.json"
+
+    @property
+    def report(self) -> Path:
+        return self.root / "report.md"
+
+    @property
+    def manifest(self) -> Path:
+        return self.root / "manifest.json"
+
+    def read_manifest(self) -> dict[str, Any]:
+        if self.manifest.exists():
+            return json.loads(self.manifest.read_text())
+        return {"stages": {stage: {"status": "pending"} for stage in STAGES}}
+
+    def record_stage(self, stage: str, status: str, outputs: list[Path], **facts: Any) -> None:
+        """Record a stage's status, its outputs' sha256 and any facts (counts, seconds)."""
+        manifest = self.read_manifest()
+        manifest["stages"][stage] = {
+            "status": status,
+            "outputs": {str(p.relative_to(self.root)): _sha256(p) for p in outputs},
+            **facts,
+        }
+        write_text_atomic(self.manifest, json.dumps(manifest, indent=2) + "\n")
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temp file and a rename: never a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)

@@ -1,0 +1,280 @@
+"""Row types passed between stages, and JSONL io that never leaves a torn row behind.
+
+Every row has a stable `key`: a stage that is killed and rerun appends only the rows whose
+keys are missing, and `finalize` publishes the finished file in one atomic rename.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, ClassVar, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from procsft.config import Condition, Stage
+from procsft.errors import DataError
+
+AnswerType = Literal["integer", "decimal", "string"]
+
+
+class Row(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    key_field: ClassVar[str]
+
+    @property
+    def key(self) -> str:
+        return getattr(self, self.key_field)
+
+
+class Skill(Row):
+    key_field = "skill_id"
+    skill_id: str = Field(min_length=1)
+    """Stable id, e.g. `percent-change`."""
+    name: str = Field(min_length=1)
+    """Human name shown in the skill block."""
+    domain: str = Field(min_length=1)
+    """Topic family, e.g. `arithmetic and finance`."""
+    steps: list[str] = Field(min_length=5, max_length=5)
+    """Exactly five procedure steps, without their numbers."""
+    answer_type: AnswerType
+    """How the extractor normalises and compares answers."""
+
+    def block(self) -> str:
+        """Return the skill block: the name and the five numbered steps."""
+        lines = [f"Procedure: {self.name}"]
+        lines += [f"{i}. {step}" for i, step in enumerate(self.steps, start=1)]
+        return "\n".join(lines)
+
+
+class Task(Row):
+    key_field = "task_id"
+    task_id: str = Field(min_length=1)
+    """Stable id, e.g. `percent-change-h03`."""
+    skill_id: str = Field(min_length=1)
+    """The skill that solves this task."""
+    split: Literal["holdout", "corpus"]
+    """Holdout tasks are evaluated; corpus tasks are for SFT only."""
+    prompt: str = Field(min_length=1)
+    """The problem text shown to the model."""
+    answer_type: AnswerType
+    """Copied from the skill, so a verdict needs only the task."""
+    reference: str | None = None
+    """Reference answer; `None` for rubric-only (judge-scored) tasks."""
+    tolerance: float = Field(0.0, ge=0)
+    """Absolute tolerance for decimal answers."""
+    rubric: str | None = None
+    """What a judge checks when there is no reference answer."""
+
+    @model_validator(mode="after")
+    def _scorable(self) -> Task:
+        if self.reference is None and self.rubric is None:
+            raise ValueError("a task needs a reference answer or a rubric")
+        return self
+
+
+class CorpusRow(Row):
+    key_field = "row_id"
+    row_id: str = Field(min_length=1)
+    """Stable id of the demonstration."""
+    task_id: str = Field(min_length=1)
+    """The corpus task it demonstrates (never a holdout task)."""
+    skill_id: str = Field(min_length=1)
+    """The skill it follows."""
+    prompt: str = Field(min_length=1)
+    """Task plus skill block, as the `curated` condition shows it."""
+    response: str = Field(min_length=1)
+    """Five-step chain of thought ending in an `ANSWER:` line."""
+    teacher: str = Field(min_length=1)
+    """Who wrote the response (model id, or `programmatic`)."""
+    verdict: Literal["pass", "fail"]
+    """The judge's verdict on the response; only passes are trained on."""
+
+
+class Episode(Row):
+    key_field = "episode_id"
+    episode_id: str
+    """`configuration|task_id|condition|seed=N`: unique per generation."""
+    configuration: str
+    """`student/stage` (later also recipe and training seed)."""
+    student: str
+    """Student (or reference) name from the config."""
+    size: str
+    """Size label of the student."""
+    stage: Stage
+    """`pre`, `post` or `reference`."""
+    task_id: str
+    """The holdout task."""
+    skill_id: str
+    """The task's skill."""
+    condition: Condition
+    """`baseline` (task alone) or `curated` (task with its skill block)."""
+    seed: int
+    """Rollout seed."""
+    messages: list[dict[str, str]]
+    """The chat messages sent to the model."""
+    response: str
+    """The model's reply, special tokens removed."""
+    finish_reason: Literal["stop", "length"]
+    """`stop` at end of turn, `length` at the token budget."""
+    prompt_tokens: int
+    """Tokens in the templated prompt."""
+    completion_tokens: int
+    """Tokens generated."""
+    path_fingerprint: str
+    """sha256 of `path`; equal fingerprints mean matched inference paths."""
+    path: dict[str, Any]
+    """Every field of the inference path (engine, version, weights, dtype, template, decoding)."""
+
+    @staticmethod
+    def make_id(configuration: str, task_id: str, condition: str, seed: int) -> str:
+        return f"{configuration}|{task_id}|{condition}|seed={seed}"
+
+
+class Verdict(Row):
+    key_field = "verdict_id"
+    verdict_id: str
+    """`episode_id|scorer`."""
+    episode_id: str
+    """The scored episode."""
+    scorer: str
+    """Scorer name from the config."""
+    configuration: str
+    """Copied from the episode so verdicts alone suffice for analysis."""
+    student: str
+    size: str
+    stage: Stage
+    task_id: str
+    skill_id: str
+    condition: Condition
+    seed: int
+    path_fingerprint: str
+    passed: bool | None
+    """Pass/fail; `None` when the scorer could not decide (counted, never guessed)."""
+    format_ok: bool
+    """Whether the response had the form the scorer needs (an `ANSWER:` line)."""
+    extracted: str | None
+    """What the scorer read as the answer."""
+    reason: str
+    """Why it passed or failed, in a few words."""
+
+
+R = TypeVar("R", bound=Row)
+
+
+def read_rows(path: str | Path, model: type[R]) -> Iterator[R]:
+    """Yield the rows of a JSONL file one at a time; a bad line raises DataError naming it."""
+    path = Path(path)
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    with handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            yield _parse_line(path, number, raw, model)
+
+
+def _parse_line(path: Path, number: int, raw: bytes, model: type[R]) -> R:
+    where = f"{path}:{number}"
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise DataError(f"{where}: not UTF-8 (byte {err.start})") from None
+    except json.JSONDecodeError as err:
+        raise DataError(f"{where}: malformed JSON: {err.msg} (column {err.colno})") from None
+    if not isinstance(data, dict):
+        raise DataError(f"{where}: expected a JSON object, got {type(data).__name__}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "<row>"
+        message = "unknown field" if first["type"] == "extra_forbidden" else first["msg"]
+        raise DataError(f"{where}: {field}: {message}") from None
+
+
+def _encode(row: Row) -> bytes:
+    return (json.dumps(row.model_dump(mode="json"), ensure_ascii=False) + "\n").encode()
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_rows(path: str | Path, rows: Iterable[Row]) -> None:
+    """Write rows to `path` atomically: a temp file, fsync, then rename over the target."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("wb") as handle:
+        for row in rows:
+            handle.write(_encode(row))
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+class RowLog:
+    """Append-only rows for one stage output, resumable after a kill.
+
+    Rows go to `<path>.partial` as they are made (whole lines, fsynced per batch); a kill
+    can tear at most the last line, which `__init__` cuts off. `finalize` writes `<path>`
+    atomically in the caller's order, so readers of `<path>` never see a partial stage.
+    """
+
+    def __init__(self, path: str | Path, model: type[R]):
+        self.path = Path(path)
+        self.partial = self.path.with_name(self.path.name + ".partial")
+        self.model = model
+        self.rows: dict[str, Row] = {}
+        if self.path.exists():
+            self.rows.update((row.key, row) for row in read_rows(self.path, model))
+        if self.partial.exists():
+            _cut_torn_tail(self.partial)
+            self.rows.update((row.key, row) for row in read_rows(self.partial, model))
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.rows
+
+    def append(self, rows: Iterable[Row]) -> None:
+        """Durably append rows whose keys are new; known keys are skipped, never duplicated."""
+        fresh = [row for row in rows if row.key not in self.rows]
+        if not fresh:
+            return
+        self.partial.parent.mkdir(parents=True, exist_ok=True)
+        with self.partial.open("ab") as handle:
+            handle.write(b"".join(_encode(row) for row in fresh))
+            handle.flush()
+            os.fsync(handle.fileno())
+        self.rows.update((row.key, row) for row in fresh)
+
+    def finalize(self, order: Iterable[str]) -> list[Row]:
+        """Publish the rows listed in `order` to `path` atomically and drop the partial file."""
+        order = list(order)
+        missing = [key for key in order if key not in self.rows]
+        if missing:
+            raise DataError(f"{self.path}: {len(missing)} rows missing, first {missing[0]!r}")
+        rows = [self.rows[key] for key in order]
+        write_rows(self.path, rows)
+        self.partial.unlink(missing_ok=True)
+        return rows
+
+
+def _cut_torn_tail(path: Path) -> None:
+    """Truncate a file after its last newline: a line without one was torn by a kill."""
+    with path.open("rb+") as handle:
+        data = handle.read()
+        end = data.rfind(b"\n") + 1
+        if end != len(data):
+            handle.truncate(end)
+            handle.flush()
+            os.fsync(handle.fileno())

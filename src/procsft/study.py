@@ -1,0 +1,183 @@
+"""`procsft run`: the embedded study end to end — suite, validation, rollout, scoring, analysis.
+
+Each stage reads the rows the previous one wrote in the run folder, so a rerun of the same
+config resumes: finished stages are kept, and rollout and scoring produce only missing rows.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import yaml
+from rich.console import Console
+
+from procsft.analysis.rates import pass_rates, procedural_deltas
+from procsft.analysis.report import print_table, render_markdown
+from procsft.config import StudyConfig
+from procsft.errors import ConfigError
+from procsft.inference.models import default_cache_dir, resolve_model
+from procsft.judge.extractor import score_extractor
+from procsft.rollout import Configuration, plan_episodes, rollout
+from procsft.run_folder import RunFolder, write_text_atomic
+from procsft.schema import Episode, RowLog, Skill, Task, Verdict, read_rows, write_rows
+from procsft.suite.build import build_holdout, select_skills
+from procsft.validate import check_suite
+
+RUNNABLE_STAGES = ("pre",)
+
+
+def check_runnable(config: StudyConfig, source: Path) -> None:
+    """Refuse, before any folder is made, what this version of the pipeline cannot run."""
+    for stage in config.stages:
+        if stage not in RUNNABLE_STAGES:
+            raise ConfigError(f"{source}: stages: {stage!r} is not supported yet (supported: pre)")
+    for i, scorer in enumerate(config.scorers):
+        if scorer.kind != "extractor":
+            raise ConfigError(f"{source}: scorers[{i}].kind: {scorer.kind!r} is not supported yet")
+    select_skills(config.subset.skills)
+
+
+def run_study(
+    config: StudyConfig, source: Path, console: Console, run_id: str | None = None
+) -> RunFolder:
+    """Run every stage of `config` into its run folder and return the folder."""
+    check_runnable(config, source)
+    run = RunFolder(config.storage.runs_dir / (run_id or config.run_id()))
+    run.root.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(run.config, yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
+    console.print(f"run folder: {run.root}")
+
+    skills, tasks = _suite_stage(config, run)
+    episodes = _rollout_stage(config, run, skills, tasks)
+    verdicts = _judge_stage(config, run, tasks, episodes)
+    _analyze_stage(config, run, verdicts, episodes, console)
+    return run
+
+
+def _suite_stage(config: StudyConfig, run: RunFolder) -> tuple[list[Skill], list[Task]]:
+    if not run.holdout.exists():
+        skills, tasks = build_holdout(
+            config.suite.seed, config.suite.tasks_per_skill, config.subset.skills
+        )
+        write_rows(run.skills, skills)
+        write_rows(run.holdout, tasks)
+        run.record_stage("suite", "done", [run.skills, run.holdout], tasks=len(tasks))
+    # Later stages consume the rows on disk, validated, never the in-memory objects.
+    skills = list(read_rows(run.skills, Skill))
+    tasks = list(read_rows(run.holdout, Task))
+    check_suite(skills, tasks, run.holdout)
+    if config.subset.tasks_per_skill is not None:
+        kept: dict[str, int] = {}
+        tasks = [
+            t for t in tasks
+            if (kept := kept | {t.skill_id: kept.get(t.skill_id, 0) + 1})[t.skill_id]
+            <= config.subset.tasks_per_skill
+        ]
+    run.record_stage("validate", "done", [run.skills, run.holdout], skills=len(skills),
+                     tasks=len(tasks))
+    return skills, tasks
+
+
+def _configurations(config: StudyConfig) -> list[Configuration]:
+    return [
+        Configuration(student=s.name, size=s.size, stage=stage)
+        for s in config.students
+        for stage in config.stages
+    ]
+
+
+def _rollout_stage(
+    config: StudyConfig, run: RunFolder, skills: list[Skill], tasks: list[Task]
+) -> list[Episode]:
+    from procsft.inference.transformers_backend import TransformersGenerator
+
+    if config.compute.threads:
+        import torch
+
+        torch.set_num_threads(config.compute.threads)
+    log = RowLog(run.episodes, Episode)
+    students = {s.name: s for s in config.students}
+    cache = config.storage.cache_dir or default_cache_dir()
+    order, facts = [], {}
+    for configuration in _configurations(config):
+        student = students[configuration.student]
+        plan = plan_episodes(
+            configuration, skills, tasks, config.conditions, config.seeds, config.decoding
+        )
+
+        def make_generator(student=student):
+            resolved = resolve_model(student.source, student.revision, cache)
+            return TransformersGenerator(
+                resolved, dtype=config.compute.dtype, device=config.compute.device
+            )
+
+        stats = rollout(
+            configuration, plan, make_generator, log,
+            decoding=config.decoding, batch_size=config.compute.batch_size,
+        )
+        order += [p.episode_id for p in plan]
+        facts[configuration.name] = {
+            "planned": stats.planned,
+            "generated": stats.generated,
+            "completion_tokens": stats.completion_tokens,
+            "seconds": round(stats.seconds, 2),
+            "tokens_per_second": round(stats.tokens_per_second, 1),
+        }
+    episodes = log.finalize(order)
+    run.record_stage("rollout", "done", [run.episodes], configurations=facts)
+    return episodes
+
+
+def _judge_stage(
+    config: StudyConfig, run: RunFolder, tasks: list[Task], episodes: list[Episode]
+) -> list[Verdict]:
+    by_id = {t.task_id: t for t in tasks}
+    log = RowLog(run.verdicts, Verdict)
+    order = []
+    for episode in episodes:
+        for scorer in config.scorers:
+            verdict_id = f"{episode.episode_id}|{scorer.name}"
+            order.append(verdict_id)
+            if verdict_id not in log:
+                log.append([score_extractor(episode, by_id[episode.task_id], scorer.name)])
+    verdicts = log.finalize(order)
+    run.record_stage("judge", "done", [run.verdicts], verdicts=len(verdicts))
+    return verdicts
+
+
+def _analyze_stage(
+    config: StudyConfig,
+    run: RunFolder,
+    verdicts: list[Verdict],
+    episodes: list[Episode],
+    console: Console,
+) -> None:
+    start = time.perf_counter()
+    rates = pass_rates(verdicts)
+    deltas = procedural_deltas(verdicts, seed=config.suite.seed)
+    configurations = {}
+    for e in episodes:
+        configurations.setdefault(
+            e.configuration,
+            {"student": e.student, "size": e.size, "stage": e.stage,
+             "path_fingerprint": e.path_fingerprint, "path": e.path},
+        )
+    summary = {
+        "run_id": run.root.name,
+        "study": config.study,
+        "config_fingerprint": config.fingerprint(),
+        "episodes": len(episodes),
+        "verdicts": len(verdicts),
+        "configurations": configurations,
+        "pass_rates": [r.as_dict() for r in rates],
+        "procedural_delta": [d.as_dict() for d in deltas],
+        "rollout": run.read_manifest()["stages"]["rollout"].get("configurations", {}),
+    }
+    write_text_atomic(run.summary, json.dumps(summary, indent=2, allow_nan=False) + "\n")
+    write_text_atomic(run.report, render_markdown(summary, rates, deltas))
+    run.record_stage("analyze", "done", [run.summary, run.report],
+                     seconds=round(time.perf_counter() - start, 2))
+    print_table(rates, deltas, console)
+    console.print(f"report: {run.report}")

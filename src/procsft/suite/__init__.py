@@ -1,0 +1,6 @@
+"""The built-in procedural-skill suite: skills, seeded holdout and corpus builders."""
+
+from procsft.suite.build import build_holdout
+from procsft.suite.skills import SKILLS, Problem, SkillSpec
+
+__all__ = ["SKILLS", "Problem", "SkillSpec", "build_holdout"]
