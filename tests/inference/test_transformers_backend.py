@@ -1,0 +1,43 @@
+from procsft.inference.protocol import GenerationRequest
+
+
+def _requests(n, max_new_tokens=12):
+    return [
+        GenerationRequest(
+            messages=[{"role": "system", "content": "Be brief."},
+                      {"role": "user", "content": "What is " + "1 + " * i + "1?"}],
+            max_new_tokens=max_new_tokens,
+        )
+        for i in range(n)
+    ]
+
+
+def test_batched_greedy_equals_one_by_one(tiny_generator):
+    requests = _requests(5)
+    batched = tiny_generator.generate(requests)
+    single = [tiny_generator.generate([r])[0] for r in requests]
+    assert [g.text for g in batched] == [g.text for g in single]
+    # Left padding: each prompt's own token count, not the padded width.
+    assert [g.prompt_tokens for g in batched] == [g.prompt_tokens for g in single]
+    assert len({g.prompt_tokens for g in batched}) == 5
+
+
+def test_token_budget_and_finish_reason(tiny_generator):
+    for g in tiny_generator.generate(_requests(3, max_new_tokens=4)):
+        assert g.completion_tokens <= 4
+        assert g.finish_reason == ("length" if g.completion_tokens == 4 else "stop")
+
+
+def test_seeded_sampling_is_reproducible(tiny_generator):
+    requests = [
+        GenerationRequest(messages=r.messages, max_new_tokens=12, temperature=1.0, seed=7)
+        for r in _requests(3)
+    ]
+    assert tiny_generator.generate(requests) == tiny_generator.generate(requests)
+
+
+def test_path_names_engine_weights_dtype_and_template(tiny_generator, tiny_model):
+    path = tiny_generator.path
+    assert path["engine"] == "transformers" and path["dtype"] == "float32"
+    assert path["weights_sha256"] == tiny_model.weights_sha256
+    assert len(path["chat_template_sha256"]) == 64

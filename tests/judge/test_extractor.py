@@ -1,0 +1,67 @@
+import pytest
+
+from procsft.judge.extractor import answers_match, extract_answer, score_extractor
+from procsft.schema import Episode, Task
+
+
+def _task(answer_type="integer", reference="42", tolerance=0.0, rubric=None):
+    return Task(
+        task_id="t", skill_id="s", split="holdout", prompt="p", answer_type=answer_type,
+        reference=reference, tolerance=tolerance, rubric=rubric,
+    )
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        ("work\nANSWER: 7", "7"),
+        ("ANSWER: 3\nmore work\nanswer:   9  ", "9"),  # the last line wins, case-insensitive
+        ("**ANSWER:** 12", "12"),
+        ("The answer is 7.", None),
+        ("", None),
+    ],
+)
+def test_extract_answer_last_line_wins(response, expected):
+    assert extract_answer(response) == expected
+
+
+@pytest.mark.parametrize(
+    ("extracted", "task", "ok"),
+    [
+        ("42", _task(), True),
+        ("$1,042", _task(reference="1042"), True),
+        ("205 minutes", _task(reference="205"), True),
+        ("41", _task(), False),
+        ("15.0%", _task("decimal", "15.0", 0.05), True),
+        ("15.04", _task("decimal", "15.0", 0.05), True),
+        ("15.2", _task("decimal", "15.0", 0.05), False),
+        ("-12.5", _task("decimal", "-12.5", 0.05), True),
+        ("Qjxp.", _task("string", "qjxp"), True),
+        ("qjxq", _task("string", "qjxp"), False),
+        ("seven", _task(), False),
+    ],
+)
+def test_answers_match_by_type(extracted, task, ok):
+    assert answers_match(extracted, task) is ok
+
+
+def _episode(response: str) -> Episode:
+    return Episode(
+        episode_id="c|t|baseline|seed=0", configuration="c", student="s", size="x", stage="pre",
+        task_id="t", skill_id="s", condition="baseline", seed=0, messages=[], response=response,
+        finish_reason="stop", prompt_tokens=1, completion_tokens=1, path_fingerprint="f", path={},
+    )
+
+
+def test_verdict_records_format_separately_from_correctness():
+    wrong = score_extractor(_episode("ANSWER: 41"), _task())
+    assert (wrong.passed, wrong.format_ok, wrong.extracted) == (False, True, "41")
+    missing = score_extractor(_episode("It is 42"), _task())
+    assert (missing.passed, missing.format_ok) == (False, False)
+    right = score_extractor(_episode("ANSWER: 42"), _task())
+    assert right.passed and right.verdict_id == "c|t|baseline|seed=0|extractor"
+
+
+def test_rubric_only_task_is_undecided_not_failed():
+    verdict = score_extractor(_episode("ANSWER: 1"), _task(reference=None, rubric="explains"))
+    assert verdict.passed is None

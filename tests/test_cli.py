@@ -1,0 +1,68 @@
+import json
+import subprocess
+import sys
+
+from procsft.schema import Episode, Verdict, read_rows
+from tests.conftest import PROCSFT, tiny_config, write_yaml
+
+
+def _run(args, env, cwd=None):
+    return subprocess.run([*PROCSFT, *args], capture_output=True, text=True, env=env, cwd=cwd)
+
+
+def test_help_imports_no_heavy_library():
+    code = (
+        "import sys, contextlib, io\n"
+        "from procsft import cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    cli.main(['--help'])\n"
+        "heavy = [m for m in ('torch', 'transformers', 'pydantic', 'numpy', 'rich') "
+        "if m in sys.modules]\n"
+        "print(heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_unknown_key_one_line_exit_2_no_run_folder(tmp_path, cache_dir, subprocess_env):
+    config = tiny_config(tmp_path, cache_dir)
+    config["students"][0]["sorce"] = "typo"
+    path = write_yaml(tmp_path / "bad.yaml", config)
+    result = _run(["run", "--config", str(path)], subprocess_env)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "students[0].sorce: unknown key" in result.stderr and str(path) in result.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+def test_unsupported_stage_refused_before_any_folder(tmp_path, cache_dir, subprocess_env):
+    path = write_yaml(tmp_path / "c.yaml", tiny_config(tmp_path, cache_dir, stages=["pre", "post"]))
+    result = _run(["run", "--config", str(path)], subprocess_env)
+    assert result.returncode == 2 and "'post'" in result.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+def test_end_to_end_run_on_tiny_model_and_resume(tmp_path, cache_dir, subprocess_env):
+    path = write_yaml(tmp_path / "c.yaml", tiny_config(tmp_path, cache_dir))
+    first = _run(["run", "--config", str(path)], subprocess_env)
+    assert first.returncode == 0, first.stderr
+    (run,) = (tmp_path / "runs").iterdir()
+    for name in ("config.yaml", "episodes.jsonl", "verdicts.jsonl", "summary.json", "report.md"):
+        assert (run / name).is_file(), name
+    episodes = list(read_rows(run / "episodes.jsonl", Episode))
+    verdicts = list(read_rows(run / "verdicts.jsonl", Verdict))
+    pairs = [(e.task_id, e.condition) for e in episodes]
+    assert len(pairs) == len(set(pairs)) == 2 * 3 * 2  # skills × tasks × conditions
+    assert sorted((v.task_id, v.condition) for v in verdicts) == sorted(pairs)
+    assert len({e.path_fingerprint for e in episodes}) == 1
+    summary = json.loads((run / "summary.json").read_text())
+    assert {r["condition"] for r in summary["pass_rates"]} == {"baseline", "curated"}
+    assert summary["procedural_delta"][0]["n_tasks"] == 6
+    assert "Δ" in first.stdout and "report:" in first.stdout
+
+    before = {p.name: p.read_bytes() for p in run.iterdir() if p.suffix == ".jsonl"}
+    second = _run(["run", "--config", str(path)], subprocess_env)
+    assert second.returncode == 0, second.stderr
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["stages"]["rollout"]["configurations"]["tiny/pre"]["generated"] == 0
+    assert {p.name: p.read_bytes() for p in run.iterdir() if p.suffix == ".jsonl"} == before
