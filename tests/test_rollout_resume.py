@@ -11,7 +11,8 @@ from tests.conftest import PROCSFT, tiny_config, write_yaml
 
 def _config(tmp_path, cache_dir, runs):
     config = tiny_config(
-        tmp_path, cache_dir,
+        tmp_path,
+        cache_dir,
         decoding={"max_new_tokens": 48},
         subset={"skills": ["gcd-euclid", "median", "caesar-shift"], "tasks_per_skill": 4},
         compute={"device": "cpu", "batch_size": 2, "threads": 1},
@@ -22,13 +23,21 @@ def _config(tmp_path, cache_dir, runs):
 
 def test_killed_rollout_resumes_to_the_uninterrupted_result(tmp_path, cache_dir, subprocess_env):
     reference = _config(tmp_path, cache_dir, "whole")
-    subprocess.run([*PROCSFT, "run", "--config", str(reference)], env=subprocess_env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [*PROCSFT, "run", "--config", str(reference)],
+        env=subprocess_env,
+        check=True,
+        capture_output=True,
+    )
     (whole,) = (tmp_path / "whole").iterdir()
 
     killed = _config(tmp_path, cache_dir, "killed")
-    proc = subprocess.Popen([*PROCSFT, "run", "--config", str(killed)], env=subprocess_env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*PROCSFT, "run", "--config", str(killed)],
+        env=subprocess_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     partial = None
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
@@ -43,8 +52,12 @@ def test_killed_rollout_resumes_to_the_uninterrupted_result(tmp_path, cache_dir,
     made_before = len(partial.read_bytes().splitlines())
     assert not partial.with_name("episodes.jsonl").exists()
 
-    subprocess.run([*PROCSFT, "run", "--config", str(killed)], env=subprocess_env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [*PROCSFT, "run", "--config", str(killed)],
+        env=subprocess_env,
+        check=True,
+        capture_output=True,
+    )
     run = partial.parent
     manifest = json.loads((run / "manifest.json").read_text())
     generated = manifest["stages"]["rollout"]["configurations"]["tiny/pre"]["generated"]

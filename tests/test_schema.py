@@ -16,8 +16,12 @@ SKILL = Skill(
 
 def _task(i: int) -> Task:
     return Task(
-        task_id=f"t{i}", skill_id="s1", split="holdout", prompt=f"p{i}",
-        answer_type="integer", reference=str(i),
+        task_id=f"t{i}",
+        skill_id="s1",
+        split="holdout",
+        prompt=f"p{i}",
+        answer_type="integer",
+        reference=str(i),
     )
 
 
@@ -122,7 +126,9 @@ def test_kill_during_writes_leaves_no_torn_row(tmp_path):
     partial = path.with_name("tasks.jsonl.partial")
     proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path)])
     deadline = time.monotonic() + 60
-    while (not partial.exists() or partial.stat().st_size < 200_000) and time.monotonic() < deadline:
+    while (
+        not partial.exists() or partial.stat().st_size < 200_000
+    ) and time.monotonic() < deadline:
         time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
     proc.wait()

@@ -28,7 +28,7 @@ class Student(_Strict):
     name: Name
     """Identifier used in run folders, episode rows and reports (e.g. `qwen35-2b`)."""
     source: str
-    """`embedded:smollm2-135m`, `tiny:qwen3.5`, a local folder (`./…`, `../…`, `/…`, `~/…`), or a hub id."""
+    """`embedded:smollm2-135m`, `tiny:qwen3.5`, a local folder (`./…`, `/…`, `~/…`) or a hub id."""
     revision: str | None = None
     """Hub revision (commit or tag) for a hub id; part of the inference path."""
     size: str

@@ -71,12 +71,14 @@ def _suite_stage(config: StudyConfig, run: RunFolder) -> tuple[list[Skill], list
     if config.subset.tasks_per_skill is not None:
         kept: dict[str, int] = {}
         tasks = [
-            t for t in tasks
+            t
+            for t in tasks
             if (kept := kept | {t.skill_id: kept.get(t.skill_id, 0) + 1})[t.skill_id]
             <= config.subset.tasks_per_skill
         ]
-    run.record_stage("validate", "done", [run.skills, run.holdout], skills=len(skills),
-                     tasks=len(tasks))
+    run.record_stage(
+        "validate", "done", [run.skills, run.holdout], skills=len(skills), tasks=len(tasks)
+    )
     return skills, tasks
 
 
@@ -114,8 +116,12 @@ def _rollout_stage(
             )
 
         stats = rollout(
-            configuration, plan, make_generator, log,
-            decoding=config.decoding, batch_size=config.compute.batch_size,
+            configuration,
+            plan,
+            make_generator,
+            log,
+            decoding=config.decoding,
+            batch_size=config.compute.batch_size,
         )
         order += [p.episode_id for p in plan]
         facts[configuration.name] = {
@@ -161,8 +167,13 @@ def _analyze_stage(
     for e in episodes:
         configurations.setdefault(
             e.configuration,
-            {"student": e.student, "size": e.size, "stage": e.stage,
-             "path_fingerprint": e.path_fingerprint, "path": e.path},
+            {
+                "student": e.student,
+                "size": e.size,
+                "stage": e.stage,
+                "path_fingerprint": e.path_fingerprint,
+                "path": e.path,
+            },
         )
     summary = {
         "run_id": run.root.name,
@@ -177,7 +188,8 @@ def _analyze_stage(
     }
     write_text_atomic(run.summary, json.dumps(summary, indent=2, allow_nan=False) + "\n")
     write_text_atomic(run.report, render_markdown(summary, rates, deltas))
-    run.record_stage("analyze", "done", [run.summary, run.report],
-                     seconds=round(time.perf_counter() - start, 2))
+    run.record_stage(
+        "analyze", "done", [run.summary, run.report], seconds=round(time.perf_counter() - start, 2)
+    )
     print_table(rates, deltas, console)
     console.print(f"report: {run.report}")

@@ -16,7 +16,10 @@ from procsft.schema import Skill, Task
 
 def check_suite(skills: Sequence[Skill], tasks: Sequence[Task], where: Path) -> None:
     """Raise DataError, naming the file and the id, at the first cross-row problem."""
-    for name, ids in (("skill_id", [s.skill_id for s in skills]), ("task_id", [t.task_id for t in tasks])):
+    for name, ids in (
+        ("skill_id", [s.skill_id for s in skills]),
+        ("task_id", [t.task_id for t in tasks]),
+    ):
         duplicate = next((i for i, count in Counter(ids).items() if count > 1), None)
         if duplicate is not None:
             raise DataError(f"{where}: duplicate {name} {duplicate!r}")

@@ -6,10 +6,22 @@ from procsft.schema import Verdict
 
 def _verdict(task, condition, passed, configuration="m/pre", seed=0):
     return Verdict(
-        verdict_id=f"{configuration}|{task}|{condition}|{seed}|x", episode_id="e", scorer="x",
-        configuration=configuration, student="m", size="1B", stage="pre", task_id=task,
-        skill_id="s", condition=condition, seed=seed, path_fingerprint="f", passed=passed,
-        format_ok=True, extracted=None, reason="",
+        verdict_id=f"{configuration}|{task}|{condition}|{seed}|x",
+        episode_id="e",
+        scorer="x",
+        configuration=configuration,
+        student="m",
+        size="1B",
+        stage="pre",
+        task_id=task,
+        skill_id="s",
+        condition=condition,
+        seed=seed,
+        path_fingerprint="f",
+        passed=passed,
+        format_ok=True,
+        extracted=None,
+        reason="",
     )
 
 

@@ -4,8 +4,10 @@ from procsft.inference.protocol import GenerationRequest
 def _requests(n, max_new_tokens=12):
     return [
         GenerationRequest(
-            messages=[{"role": "system", "content": "Be brief."},
-                      {"role": "user", "content": "What is " + "1 + " * i + "1?"}],
+            messages=[
+                {"role": "system", "content": "Be brief."},
+                {"role": "user", "content": "What is " + "1 + " * i + "1?"},
+            ],
             max_new_tokens=max_new_tokens,
         )
         for i in range(n)

@@ -6,8 +6,14 @@ from procsft.schema import Episode, Task
 
 def _task(answer_type="integer", reference="42", tolerance=0.0, rubric=None):
     return Task(
-        task_id="t", skill_id="s", split="holdout", prompt="p", answer_type=answer_type,
-        reference=reference, tolerance=tolerance, rubric=rubric,
+        task_id="t",
+        skill_id="s",
+        split="holdout",
+        prompt="p",
+        answer_type=answer_type,
+        reference=reference,
+        tolerance=tolerance,
+        rubric=rubric,
     )
 
 
@@ -47,9 +53,22 @@ def test_answers_match_by_type(extracted, task, ok):
 
 def _episode(response: str) -> Episode:
     return Episode(
-        episode_id="c|t|baseline|seed=0", configuration="c", student="s", size="x", stage="pre",
-        task_id="t", skill_id="s", condition="baseline", seed=0, messages=[], response=response,
-        finish_reason="stop", prompt_tokens=1, completion_tokens=1, path_fingerprint="f", path={},
+        episode_id="c|t|baseline|seed=0",
+        configuration="c",
+        student="s",
+        size="x",
+        stage="pre",
+        task_id="t",
+        skill_id="s",
+        condition="baseline",
+        seed=0,
+        messages=[],
+        response=response,
+        finish_reason="stop",
+        prompt_tokens=1,
+        completion_tokens=1,
+        path_fingerprint="f",
+        path={},
     )
 
 

@@ -61,8 +61,15 @@ def pass_rates(verdicts: Iterable[Verdict]) -> list[PassRate]:
         )
         rates.append(
             PassRate(
-                configuration, condition, scorer, n, passed, len(outcomes) - n,
-                passed / n if n else float("nan"), float(low), float(high),
+                configuration,
+                condition,
+                scorer,
+                n,
+                passed,
+                len(outcomes) - n,
+                passed / n if n else float("nan"),
+                float(low),
+                float(high),
             )
         )
     return rates
@@ -101,8 +108,15 @@ def procedural_deltas(
         low, high = np.percentile(boot, [tail, 100 - tail])
         deltas.append(
             Delta(
-                configuration, scorer, len(pairs), float(pairs[:, 0].mean()),
-                float(pairs[:, 1].mean()), float(diffs.mean()), float(low), float(high), resamples,
+                configuration,
+                scorer,
+                len(pairs),
+                float(pairs[:, 0].mean()),
+                float(pairs[:, 1].mean()),
+                float(diffs.mean()),
+                float(low),
+                float(high),
+                resamples,
             )
         )
     return deltas

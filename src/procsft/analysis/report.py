@@ -33,13 +33,22 @@ def print_table(rates: list[PassRate], deltas: list[Delta], console: Console) ->
         table.add_column(column, justify="right" if column in ("n", "pass rate") else "left")
     for r in rates:
         table.add_row(
-            r.configuration, r.scorer, r.condition, str(r.n), f"{r.pass_rate:.3f}",
+            r.configuration,
+            r.scorer,
+            r.condition,
+            str(r.n),
+            f"{r.pass_rate:.3f}",
             _interval(r.ci_low, r.ci_high),
         )
     for d in deltas:
         table.add_row(
-            d.configuration, d.scorer, "Δ", str(d.n_tasks), f"{d.delta:+.3f}",
-            _interval(d.ci_low, d.ci_high, signed=True), style="bold",
+            d.configuration,
+            d.scorer,
+            "Δ",
+            str(d.n_tasks),
+            f"{d.delta:+.3f}",
+            _interval(d.ci_low, d.ci_high, signed=True),
+            style="bold",
         )
     console.print(table)
 

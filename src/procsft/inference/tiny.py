@@ -44,8 +44,8 @@ def _tokenizer_corpus() -> list[str]:
 def build_tiny_qwen35(out: Path) -> None:
     """Write a seeded random tiny Qwen3.5 model and its tokenizer to `out`."""
     import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     import transformers
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast, Qwen3_5TextConfig
 
     transformers.utils.logging.disable_progress_bar()

@@ -60,12 +60,15 @@ class TransformersGenerator:
             return []
         first = requests[0]
         if any(
-            (r.max_new_tokens, r.temperature, r.top_p) != (first.max_new_tokens, first.temperature, first.top_p)
+            (r.max_new_tokens, r.temperature, r.top_p)
+            != (first.max_new_tokens, first.temperature, first.top_p)
             for r in requests
         ):
             raise ValueError("a batch must share its decoding settings")
         texts = [
-            self.tokenizer.apply_chat_template(r.messages, add_generation_prompt=True, tokenize=False)
+            self.tokenizer.apply_chat_template(
+                r.messages, add_generation_prompt=True, tokenize=False
+            )
             for r in requests
         ]
         batch = self.tokenizer(

@@ -7,7 +7,9 @@ import re
 from procsft.schema import Episode, Task, Verdict
 
 # Markdown emphasis around the marker ("**ANSWER:** 7") is common and does not change the answer.
-ANSWER_LINE = re.compile(r"^[\s*_#>`-]*answer[\s*_]*[:：][\s*_]*(?P<answer>.+?)[\s*_`]*$", re.I | re.M)
+ANSWER_LINE = re.compile(
+    r"^[\s*_#>`-]*answer[\s*_]*[:：][\s*_]*(?P<answer>.+?)[\s*_`]*$", re.I | re.M
+)
 NUMBER = re.compile(r"[-+−]?\d+(?:\.\d+)?")
 
 
