@@ -14,10 +14,9 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from procsft.answers import AnswerType
 from procsft.config import Condition, Stage
 from procsft.errors import DataError
-
-AnswerType = Literal["integer", "decimal", "string"]
 
 
 class Row(BaseModel):

@@ -25,20 +25,23 @@ VOCAB_SIZE = 512
 
 
 def _tokenizer_corpus() -> list[str]:
-    """Return text the tokenizer learns merges from: the suite's blocks, tasks and solutions."""
-    import random
-
-    from procsft.prompt import SYSTEM_PROMPT
-    from procsft.suite import SKILLS
-
-    texts = [SYSTEM_PROMPT]
-    for spec in SKILLS:
-        texts.append(spec.skill.block())
-        rng = random.Random(f"tokenizer:{spec.skill.skill_id}")
-        for _ in range(20):
-            problem = spec.generate(rng)
-            texts += [problem.prompt, problem.solution()]
-    return texts
+    """Return fixed text to learn merges from; independent of the suite, so the model is too."""
+    words = (
+        "procedure step identify the value of a an and or to from by in on is are was were "
+        "price percent change interest rate year years day days month date hour minutes "
+        "total sum difference product divide multiply add subtract round result answer task "
+        "solve follow list sort median mean word letter vowel shift area perimeter angle "
+        "number numbers first second third fourth fifth last state write count find"
+    ).split()
+    months = "January February March April May June July August September October November"
+    sentences = [
+        "You solve problems. Show your work, then give the final answer on the last line.",
+        "Procedure: 1. Identify 2. Compute 3. Check 4. Round 5. State",
+        f"{months} December Monday Tuesday Wednesday Thursday Friday Saturday Sunday",
+        "ANSWER: 42 ANSWER: -3.5 ANSWER: 3/4 ANSWER: 2024-05-01 ANSWER: yes ANSWER: a, b, c",
+    ]
+    numbers = " ".join(str(n) for n in range(1000))
+    return sentences + [" ".join(words)] * 4 + [numbers]
 
 
 def build_tiny_qwen35(out: Path) -> None:

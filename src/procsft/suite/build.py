@@ -6,7 +6,8 @@ import random
 
 from procsft.errors import ConfigError
 from procsft.schema import Skill, Task
-from procsft.suite.skills import SKILLS, SkillSpec
+from procsft.suite.catalog import SKILLS
+from procsft.suite.skill import SkillSpec
 
 
 def select_skills(skill_ids: list[str] | None) -> list[SkillSpec]:
