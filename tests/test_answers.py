@@ -33,3 +33,18 @@ from procsft.answers import answers_match
 )
 def test_answers_match_by_type(got, reference, answer_type, tolerance, ok):
     assert answers_match(got, reference, answer_type, tolerance) is ok
+
+
+@pytest.mark.parametrize(
+    ("got", "reference", "answer_type", "ok"),
+    [
+        (".5", "0.5", "decimal", True),
+        ("1 1/2", "3/2", "fraction", True),
+        ("-1 1/2", "-3/2", "fraction", True),
+        ("3/-4", "-3/4", "fraction", True),
+        ("café", "caf", "string", False),
+        ("日本", "中国", "string", False),
+    ],
+)
+def test_edge_forms(got, reference, answer_type, ok):
+    assert answers_match(got, reference, answer_type, 0.005) is ok

@@ -13,8 +13,8 @@ from typing import Literal
 
 AnswerType = Literal["integer", "decimal", "fraction", "date", "string", "list"]
 
-NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
-FRACTION = re.compile(r"([-+]?\d+)\s*/\s*(\d+)")
+NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d+)?|\.\d+)")
+FRACTION = re.compile(r"(?:([-+]?\d+)\s+)?([-+]?\d+)\s*/\s*([-+]?\d+)")
 DATE_FORMATS = ("%Y-%m-%d", "%B %d, %Y", "%d %B %Y", "%b %d, %Y", "%d %b %Y", "%Y/%m/%d")
 
 
@@ -34,8 +34,13 @@ def parse_fraction(text: str) -> Fraction | None:
     """Return the last `a/b` in `text` as a reduced Fraction, else its last number, else None."""
     matches = FRACTION.findall(_plain(text))
     if matches:
-        numerator, denominator = matches[-1]
-        return Fraction(int(numerator), int(denominator)) if int(denominator) else None
+        whole, numerator, denominator = matches[-1]
+        if not int(denominator):
+            return None
+        value = Fraction(int(numerator), int(denominator))
+        if whole:  # a mixed number: "1 1/2" is 3/2, "-1 1/2" is -3/2
+            return int(whole) + (value if not whole.startswith("-") else -value)
+        return value
     number = NUMBER.findall(_plain(text))
     return Fraction(number[-1]) if number else None
 
@@ -55,8 +60,8 @@ def parse_date(text: str) -> dt.date | None:
 
 
 def normalise_string(text: str) -> str:
-    """Return `text` case-folded with everything but letters and digits removed."""
-    return re.sub(r"[^0-9a-z]+", "", text.casefold())
+    """Return `text` case-folded with everything but letters and digits (any script) removed."""
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
 
 
 def split_list(text: str) -> list[str]:

@@ -103,7 +103,32 @@ class Suite(_Strict):
     seed: int = 0
     """Seed of the task generators; the same seed gives byte-identical suite files."""
     tasks_per_skill: int = Field(5, ge=1)
-    """Holdout tasks generated per skill (the paper: 5)."""
+    """Holdout tasks per skill (the paper: 5)."""
+    corpus_per_skill: int = Field(9, ge=0)
+    """Corpus tasks per skill (9 × 40 = 360 ≥ the paper's 353 rows)."""
+    skills: Path | None = None
+    """Your own skills JSONL instead of the built-in suite (with `holdout`)."""
+    holdout: Path | None = None
+    """Your own holdout JSONL (with `skills`)."""
+    corpus: Path | None = None
+    """Your own corpus JSONL; optional, needed for SFT."""
+    leakage_threshold: float = Field(0.9, gt=0, le=1)
+    """Word-3-gram overlap at which a corpus task counts as a copy of a holdout task."""
+    max_file_mb: int = Field(256, ge=1)
+    """Largest row file accepted, in MB; larger files are refused, not half-read."""
+
+    @model_validator(mode="after")
+    def _user_files_together(self) -> Suite:
+        if (self.skills is None) != (self.holdout is None):
+            raise ValueError("`skills` and `holdout` go together: give both or neither")
+        if self.corpus is not None and self.skills is None:
+            raise ValueError("`corpus` needs `skills` and `holdout`")
+        return self
+
+    @property
+    def user_files(self) -> dict[str, Path]:
+        files = {"skills": self.skills, "holdout": self.holdout, "corpus": self.corpus}
+        return {name: path for name, path in files.items() if path is not None}
 
 
 class Subset(_Strict):
@@ -225,6 +250,9 @@ def load_config(path: str | Path) -> StudyConfig:
 
 
 def _check_files_exist(path: Path, config: StudyConfig) -> None:
+    for name, file in config.suite.user_files.items():
+        if not file.expanduser().is_file():
+            raise ConfigError(f"{path}: suite.{name}: file not found: {file}")
     for i, student in enumerate(config.students):
         if student.is_local_path and not Path(student.source).expanduser().exists():
             raise ConfigError(

@@ -31,6 +31,14 @@ class RunFolder:
         return self.root / "suite" / "holdout.jsonl"
 
     @property
+    def corpus(self) -> Path:
+        return self.root / "suite" / "corpus.jsonl"
+
+    @property
+    def validation(self) -> Path:
+        return self.root / "validate"
+
+    @property
     def adapters(self) -> Path:
         return self.root / "train"
 

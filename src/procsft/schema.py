@@ -81,15 +81,18 @@ class CorpusRow(Row):
     task_id: str = Field(min_length=1)
     """The corpus task it demonstrates (never a holdout task)."""
     skill_id: str = Field(min_length=1)
-    """The skill it follows."""
+    """The skill it follows; its block is joined to the prompt by the one prompt template."""
     prompt: str = Field(min_length=1)
-    """Task plus skill block, as the `curated` condition shows it."""
+    """The task text. Training shows it with the skill block exactly as the `curated`
+    condition does (`procsft.prompt.build_messages`), so the two cannot drift apart."""
     response: str = Field(min_length=1)
     """Five-step chain of thought ending in an `ANSWER:` line."""
     teacher: str = Field(min_length=1)
     """Who wrote the response (model id, or `programmatic`)."""
     verdict: Literal["pass", "fail"]
     """The judge's verdict on the response; only passes are trained on."""
+    reason: str = ""
+    """Why the judge passed or failed it."""
 
 
 class Episode(Row):
@@ -174,10 +177,11 @@ def read_rows(path: str | Path, model: type[R]) -> Iterator[R]:
         for number, raw in enumerate(handle, start=1):
             if not raw.strip():
                 continue
-            yield _parse_line(path, number, raw, model)
+            yield parse_line(path, number, raw, model)
 
 
-def _parse_line(path: Path, number: int, raw: bytes, model: type[R]) -> R:
+def parse_line(path: Path, number: int, raw: bytes, model: type[R]) -> R:
+    """Return line `number` of `path` parsed as `model`; DataError names file, line and field."""
     where = f"{path}:{number}"
     try:
         data = json.loads(raw.decode("utf-8"))

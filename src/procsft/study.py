@@ -7,7 +7,10 @@ config resumes: finished stages are kept, and rollout and scoring produce only m
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import time
+from collections import Counter
 from pathlib import Path
 
 import yaml
@@ -21,9 +24,10 @@ from procsft.inference.models import default_cache_dir, resolve_model
 from procsft.judge.extractor import score_extractor
 from procsft.rollout import Configuration, plan_episodes, rollout
 from procsft.run_folder import RunFolder, write_text_atomic
-from procsft.schema import Episode, RowLog, Skill, Task, Verdict, read_rows, write_rows
-from procsft.suite.build import build_holdout, select_skills
-from procsft.validate import check_suite
+from procsft.schema import Episode, RowLog, Skill, Task, Verdict, read_rows
+from procsft.suite.build import build_suite, select_skills
+from procsft.suite.files import write_suite
+from procsft.validate import ValidationFailed, validate_suite
 
 RUNNABLE_STAGES = ("pre",)
 
@@ -36,7 +40,8 @@ def check_runnable(config: StudyConfig, source: Path) -> None:
     for i, scorer in enumerate(config.scorers):
         if scorer.kind != "extractor":
             raise ConfigError(f"{source}: scorers[{i}].kind: {scorer.kind!r} is not supported yet")
-    select_skills(config.subset.skills)
+    if not config.suite.user_files:
+        select_skills(config.subset.skills)
 
 
 def run_study(
@@ -49,36 +54,77 @@ def run_study(
     write_text_atomic(run.config, yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
     console.print(f"run folder: {run.root}")
 
-    skills, tasks = _suite_stage(config, run)
+    _suite_stage(config, run)
+    skills, tasks = _validate_stage(config, run, console)
     episodes = _rollout_stage(config, run, skills, tasks)
     verdicts = _judge_stage(config, run, tasks, episodes)
     _analyze_stage(config, run, verdicts, episodes, console)
     return run
 
 
-def _suite_stage(config: StudyConfig, run: RunFolder) -> tuple[list[Skill], list[Task]]:
-    if not run.holdout.exists():
-        skills, tasks = build_holdout(
-            config.suite.seed, config.suite.tasks_per_skill, config.subset.skills
+def _suite_stage(config: StudyConfig, run: RunFolder) -> None:
+    """Put the suite's row files in the run folder: the user's own, or the built-in suite."""
+    if run.holdout.exists():
+        return
+    files = config.suite.user_files
+    if files:
+        # The holdout is copied last: its presence marks a finished stage.
+        for name in sorted(files, key=lambda name: name == "holdout"):
+            target = run.root / "suite" / f"{name}.jsonl"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.tmp")
+            shutil.copyfile(files[name].expanduser(), tmp)
+            os.replace(tmp, target)
+        counts = {"source": "user files"}
+    else:
+        built = build_suite(
+            config.suite.seed,
+            config.suite.tasks_per_skill,
+            config.suite.corpus_per_skill,
+            config.subset.skills,
         )
-        write_rows(run.skills, skills)
-        write_rows(run.holdout, tasks)
-        run.record_stage("suite", "done", [run.skills, run.holdout], tasks=len(tasks))
-    # Later stages consume the rows on disk, validated, never the in-memory objects.
+        counts = write_suite(run.root / "suite.tmp", built, config.suite.seed)["counts"]
+        shutil.rmtree(run.root / "suite", ignore_errors=True)
+        os.replace(run.root / "suite.tmp", run.root / "suite")
+    outputs = [p for p in (run.skills, run.holdout, run.corpus) if p.exists()]
+    run.record_stage("suite", "done", outputs, counts=counts)
+
+
+def _validate_stage(
+    config: StudyConfig, run: RunFolder, console: Console
+) -> tuple[list[Skill], list[Task]]:
+    """Validate the suite rows (Great Expectations); nothing downstream runs if one fails."""
+    report = validate_suite(
+        run.skills,
+        run.holdout,
+        run.corpus if run.corpus.exists() else None,
+        tasks_per_skill=config.suite.tasks_per_skill,
+        max_length=min(recipe.max_length for recipe in config.recipes),
+        leakage_threshold=config.suite.leakage_threshold,
+        max_mb=config.suite.max_file_mb,
+    )
+    report.write(run.validation)
+    outputs = [run.validation / "validation.json", run.validation / "validation.md"]
+    if not report.success:
+        run.record_stage("validate", "failed", outputs)
+        for failure in report.failures:
+            console.print(f"validation failed: {failure.line()}", markup=False, highlight=False)
+        raise ValidationFailed(
+            f"{len(report.failures)} expectations failed; see {run.validation / 'validation.md'}"
+        )
     skills = list(read_rows(run.skills, Skill))
     tasks = list(read_rows(run.holdout, Task))
-    check_suite(skills, tasks, run.holdout)
+    if config.subset.skills is not None:
+        tasks = [t for t in tasks if t.skill_id in config.subset.skills]
     if config.subset.tasks_per_skill is not None:
-        kept: dict[str, int] = {}
-        tasks = [
-            t
-            for t in tasks
-            if (kept := kept | {t.skill_id: kept.get(t.skill_id, 0) + 1})[t.skill_id]
-            <= config.subset.tasks_per_skill
-        ]
-    run.record_stage(
-        "validate", "done", [run.skills, run.holdout], skills=len(skills), tasks=len(tasks)
-    )
+        kept: Counter[str] = Counter()
+        subset = []
+        for task in tasks:
+            kept[task.skill_id] += 1
+            if kept[task.skill_id] <= config.subset.tasks_per_skill:
+                subset.append(task)
+        tasks = subset
+    run.record_stage("validate", "done", outputs, counts=report.counts, rolled_out=len(tasks))
     return skills, tasks
 
 
