@@ -83,7 +83,7 @@ def _suite_stage(config: StudyConfig, run: RunFolder) -> None:
             config.suite.corpus_per_skill,
             config.subset.skills,
         )
-        counts = write_suite(run.root / "suite.tmp", built, config.suite.seed)["counts"]
+        counts = write_suite(run.root / "suite.tmp", built)["counts"]
         shutil.rmtree(run.root / "suite", ignore_errors=True)
         os.replace(run.root / "suite.tmp", run.root / "suite")
     outputs = [p for p in (run.skills, run.holdout, run.corpus) if p.exists()]

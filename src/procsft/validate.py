@@ -19,7 +19,7 @@ from typing import Any
 
 from procsft.errors import DataError, ProcsftError
 from procsft.judge.extractor import extract_answer
-from procsft.leakage import DEFAULT_THRESHOLD, LeakIndex
+from procsft.leakage import DEFAULT_THRESHOLD, Leak, LeakIndex
 from procsft.prompt import build_messages
 from procsft.run_folder import write_text_atomic
 from procsft.schema import CorpusRow, R, Skill, Task, parse_line
@@ -38,6 +38,7 @@ class ValidationFailed(ProcsftError):
 @dataclass
 class ExpectationOutcome:
     suite: str
+    file: str
     expectation: str
     column: str
     success: bool
@@ -47,7 +48,7 @@ class ExpectationOutcome:
 
     def line(self) -> str:
         shown = ", ".join(self.examples[:5]) + (" …" if len(self.examples) > 5 else "")
-        return f"{self.suite}: {self.description}: {self.unexpected_count} rows fail ({shown})"
+        return f"{self.file}: {self.description}: {self.unexpected_count} rows fail ({shown})"
 
 
 @dataclass
@@ -117,47 +118,52 @@ def load_rows(path: Path, model: type[R], max_mb: int = MAX_FILE_MB) -> list[tup
     return rows
 
 
-def _gx_context():
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+class _Checker:
+    """Runs Great Expectations suites on data frames (ephemeral context: writes nothing)."""
 
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    return gx, context
+    def __init__(self):
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
 
-
-def _run_suite(gx, context, name: str, frame, id_column: str, expectations) -> list:
-    """Validate `frame` against `expectations` [(description, expectation)]; name failing ids."""
-    source = context.data_sources.add_pandas(f"procsft-{name}")
-    batch = (
-        source.add_dataframe_asset(name)
-        .add_batch_definition_whole_dataframe("all")
-        .get_batch(batch_parameters={"dataframe": frame})
-    )
-    suite = gx.ExpectationSuite(name=name)
-    for _, expectation in expectations:
-        suite.add_expectation(expectation)
-    suite = context.suites.add(suite)
-    result = batch.validate(
-        suite,
-        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [id_column]},
-    )
-    outcomes = []
-    for (description, expectation), r in zip(expectations, result.results, strict=True):
-        indices = r.result.get("unexpected_index_list") or []
-        examples = [str(i[id_column]) for i in indices if isinstance(i, dict)]
-        outcomes.append(
-            ExpectationOutcome(
-                suite=name,
-                expectation=r.expectation_config.type,
-                column=getattr(expectation, "column", ""),
-                success=bool(r.success),
-                unexpected_count=int(r.result.get("unexpected_count") or 0),
-                description=description,
-                examples=examples,
-            )
+        self.gx = gx
+        self.expect = gx.expectations
+        self.context = gx.get_context(mode="ephemeral")
+        self.context.variables.progress_bars = ProgressBarsConfig(
+            globally=False, metric_calculations=False
         )
-    return outcomes
+        self.outcomes: list[ExpectationOutcome] = []
+
+    def check(self, name: str, file: Path, rows: list[dict], expectations: list) -> None:
+        """Validate `rows` (each with a `row` label) against [(description, expectation)]."""
+        import pandas as pd
+
+        batch = (
+            self.context.data_sources.add_pandas(f"procsft-{name}")
+            .add_dataframe_asset(name)
+            .add_batch_definition_whole_dataframe("all")
+            .get_batch(batch_parameters={"dataframe": pd.DataFrame(rows)})
+        )
+        suite = self.gx.ExpectationSuite(name=name)
+        for _, expectation in expectations:
+            suite.add_expectation(expectation)
+        result = batch.validate(
+            self.context.suites.add(suite),
+            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["row"]},
+        )
+        for (description, expectation), r in zip(expectations, result.results, strict=True):
+            indices = r.result.get("unexpected_index_list") or []
+            self.outcomes.append(
+                ExpectationOutcome(
+                    suite=name,
+                    file=str(file),
+                    expectation=r.expectation_config.type,
+                    column=getattr(expectation, "column", ""),
+                    success=bool(r.success),
+                    unexpected_count=int(r.result.get("unexpected_count") or 0),
+                    description=description,
+                    examples=[str(i["row"]) for i in indices if isinstance(i, dict)],
+                )
+            )
 
 
 def _ends_with_answer_line(response: str) -> bool:
@@ -165,6 +171,7 @@ def _ends_with_answer_line(response: str) -> bool:
     return extract_answer(last) is not None
 
 
+# fmt: off  (the expectation tables read best one expectation per line)
 def validate_suite(
     skills_path: Path,
     holdout_path: Path,
@@ -176,29 +183,21 @@ def validate_suite(
     leakage_threshold: float = DEFAULT_THRESHOLD,
     max_mb: int = MAX_FILE_MB,
 ) -> ValidationReport:
-    """Validate the three suite files; parse errors raise DataError, the rest is reported."""
-    import pandas as pd
-
+    """Validate the suite files; an unparsable row raises DataError, the rest is reported."""
     skills = load_rows(skills_path, Skill, max_mb)
     holdout = load_rows(holdout_path, Task, max_mb)
     corpus = load_rows(corpus_path, CorpusRow, max_mb) if corpus_path else []
-    gx, context = _gx_context()
-    E = gx.expectations
+    checker = _Checker()
+    E = checker.expect
     skill_ids = sorted({s.skill_id for _, s in skills})
-    outcomes = []
 
-    skills_df = pd.DataFrame(
+    checker.check(
+        "skills",
+        skills_path,
         [
             {"row": f"line {n}: {s.skill_id}", "skill_id": s.skill_id, "steps": len(s.steps)}
             for n, s in skills
-        ]
-    )
-    outcomes += _run_suite(
-        gx,
-        context,
-        "skills",
-        skills_df,
-        "row",
+        ],
         [
             ("skill_id is unique", E.ExpectColumnValuesToBeUnique(column="skill_id")),
             (
@@ -207,8 +206,9 @@ def validate_suite(
             ),
         ],
     )
-
-    holdout_df = pd.DataFrame(
+    checker.check(
+        "holdout",
+        holdout_path,
         [
             {
                 "row": f"line {n}: {t.task_id}",
@@ -218,16 +218,7 @@ def validate_suite(
                 "prompt_chars": len(t.prompt.strip()),
             }
             for n, t in holdout
-        ]
-    )
-    per_skill = Counter(t.skill_id for _, t in holdout)
-    counts_df = pd.DataFrame([{"row": sid, "tasks": per_skill[sid]} for sid in skill_ids])
-    outcomes += _run_suite(
-        gx,
-        context,
-        "holdout",
-        holdout_df,
-        "row",
+        ],
         [
             ("task_id is unique", E.ExpectColumnValuesToBeUnique(column="task_id")),
             (
@@ -244,12 +235,11 @@ def validate_suite(
             ),
         ],
     )
-    outcomes += _run_suite(
-        gx,
-        context,
+    per_skill = Counter(t.skill_id for _, t in holdout)
+    checker.check(
         "holdout-per-skill",
-        counts_df,
-        "row",
+        holdout_path,
+        [{"row": f"skill {sid}", "tasks": per_skill[sid]} for sid in skill_ids],
         [
             (
                 f"{tasks_per_skill} holdout tasks per skill",
@@ -260,31 +250,14 @@ def validate_suite(
         ],
     )
 
-    leaks: list[dict[str, Any]] = []
+    leaks: list[Leak] = []
     token_counting = "none (no corpus)"
     if corpus:
         index = LeakIndex([(t.task_id, t.prompt) for _, t in holdout], leakage_threshold)
-        leak_of = {
-            leak.corpus_id: leak for leak in index.leaks([(c.row_id, c.prompt) for _, c in corpus])
-        }
-        leaks = [asdict(leak) for leak in leak_of.values()]
-        by_skill = {s.skill_id: s for _, s in skills}
-        tokens, token_counting = _token_lengths(corpus, by_skill, count_tokens)
-        holdout_ids = sorted({t.task_id for _, t in holdout})
-        corpus_df = pd.DataFrame(
-            [
-                {
-                    "row": f"line {n}: {c.row_id}",
-                    "row_id": c.row_id,
-                    "task_id": c.task_id,
-                    "skill_id": c.skill_id,
-                    "verdict": c.verdict,
-                    "answer_line": _ends_with_answer_line(c.response),
-                    "tokens": tokens[i],
-                    "leaked": c.row_id in leak_of,
-                }
-                for i, (n, c) in enumerate(corpus)
-            ]
+        leaks = index.leaks([(c.row_id, c.prompt) for _, c in corpus])
+        leaked = {leak.corpus_id for leak in leaks}
+        tokens, token_counting = _token_lengths(
+            corpus, {s.skill_id: s for _, s in skills}, count_tokens
         )
         checks = [
             ("row_id is unique", E.ExpectColumnValuesToBeUnique(column="row_id")),
@@ -302,7 +275,9 @@ def validate_suite(
             ),
             (
                 "task is not a holdout task",
-                E.ExpectColumnValuesToNotBeInSet(column="task_id", value_set=holdout_ids),
+                E.ExpectColumnValuesToNotBeInSet(
+                    column="task_id", value_set=sorted(t.task_id for _, t in holdout)
+                ),
             ),
             (
                 "no holdout task leaks into the corpus",
@@ -316,17 +291,29 @@ def validate_suite(
                     E.ExpectColumnValuesToBeBetween(column="tokens", max_value=max_length),
                 )
             )
-        outcomes += _run_suite(gx, context, "corpus", corpus_df, "row", checks)
-        covered = Counter(c.skill_id for _, c in corpus)
-        coverage_df = pd.DataFrame(
-            [{"row": sid, "corpus_rows": covered[sid]} for sid in sorted(per_skill)]
+        checker.check(
+            "corpus",
+            corpus_path,
+            [
+                {
+                    "row": f"line {n}: {c.row_id}",
+                    "row_id": c.row_id,
+                    "task_id": c.task_id,
+                    "skill_id": c.skill_id,
+                    "verdict": c.verdict,
+                    "answer_line": _ends_with_answer_line(c.response),
+                    "tokens": tokens[i],
+                    "leaked": c.row_id in leaked,
+                }
+                for i, (n, c) in enumerate(corpus)
+            ],
+            checks,
         )
-        outcomes += _run_suite(
-            gx,
-            context,
+        covered = Counter(c.skill_id for _, c in corpus)
+        checker.check(
             "corpus-coverage",
-            coverage_df,
-            "row",
+            corpus_path,
+            [{"row": f"skill {sid}", "corpus_rows": covered[sid]} for sid in sorted(per_skill)],
             [
                 (
                     "every holdout skill has corpus rows",
@@ -338,13 +325,16 @@ def validate_suite(
         files={
             "skills": str(skills_path),
             "holdout": str(holdout_path),
-            "corpus": str(corpus_path) if corpus_path else "",
+            "corpus": str(corpus_path or ""),
         },
         counts={"skills": len(skills), "holdout": len(holdout), "corpus": len(corpus)},
-        outcomes=outcomes,
-        leaks=leaks,
+        outcomes=checker.outcomes,
+        leaks=[asdict(leak) for leak in leaks],
         token_counting=token_counting,
     )
+
+
+# fmt: on
 
 
 def _token_lengths(

@@ -26,6 +26,8 @@ class BuiltSuite:
     corpus_tasks: list[Task]
     solutions: dict[str, str]
     """Worked solution of every corpus task, by task id: the programmatic teacher's answers."""
+    params: dict
+    """The arguments of `build_suite`, so the same suite can be built again."""
 
 
 def select_skills(skill_ids: list[str] | None) -> list[SkillSpec]:
@@ -121,7 +123,13 @@ def build_suite(
             task = _reference_task(f"{sid}-c{i:02d}", spec, "corpus", problem)
             corpus.append(task)
             solutions[task.task_id] = problem.solution()
-    return BuiltSuite([s.skill for s in specs], holdout, corpus, solutions)
+    params = {
+        "seed": seed,
+        "tasks_per_skill": tasks_per_skill,
+        "corpus_per_skill": corpus_per_skill,
+        "skill_ids": skill_ids,
+    }
+    return BuiltSuite([s.skill for s in specs], holdout, corpus, solutions, params)
 
 
 def build_holdout(

@@ -35,7 +35,7 @@ def file_sha256(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def write_suite(out: Path, built: BuiltSuite, seed: int) -> dict:
+def write_suite(out: Path, built: BuiltSuite) -> dict:
     """Write skills, holdout, corpus tasks, the distilled corpus and rejects; return the manifest.
 
     Nothing in the files depends on time or machine, so the same seed gives identical bytes.
@@ -59,7 +59,7 @@ def write_suite(out: Path, built: BuiltSuite, seed: int) -> dict:
         write_rows(out / name, rows)
     free_form = sum(task.reference is None for task in built.holdout)
     manifest = {
-        "seed": seed,
+        "build": built.params,
         "counts": {name.removesuffix(".jsonl"): len(rows) for name, rows in files.items()},
         "free_form_share": round(free_form / len(built.holdout), 4) if built.holdout else 0.0,
         "distillation": {"teacher": "programmatic", "per_skill": counts_per_skill(kept, rejected)},
