@@ -32,7 +32,9 @@ def test_local_config_runs_end_to_end(tmp_path):
     run = run_study(config, REPO / "configs" / "local.yaml", console)
     episodes = list(read_rows(run.episodes, Episode))
     verdicts = list(read_rows(run.verdicts, Verdict))
-    _, tasks = build_holdout(config.suite.seed, config.suite.tasks_per_skill)
+    _, holdout = build_holdout(config.suite.seed, config.suite.tasks_per_skill)
+    tasks = [t for t in holdout if t.task_id.endswith("-h01")]  # subset: one task per skill
+    assert config.subset.tasks_per_skill == 1 and len(tasks) == 40
     expected = sorted((t.task_id, c) for t in tasks for c in config.conditions)
     assert sorted((e.task_id, e.condition) for e in episodes) == expected
     assert sorted((v.task_id, v.condition) for v in verdicts) == expected
