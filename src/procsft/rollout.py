@@ -15,10 +15,17 @@ from typing import Any
 from tqdm import tqdm
 
 from procsft.config import Condition, Decoding, Stage
+from procsft.errors import ProcsftError
 from procsft.inference.path import path_fingerprint, text_sha256
 from procsft.inference.protocol import GenerationRequest, Generator
 from procsft.prompt import PROMPT_VERSION, SYSTEM_PROMPT, build_messages
 from procsft.schema import Episode, RowLog, Skill, Task
+
+
+class GenerationFailed(ProcsftError):
+    """Requests failed after their retries; the episodes that succeeded are kept."""
+
+    exit_code = 4
 
 
 @dataclass(frozen=True)
@@ -127,6 +134,7 @@ def rollout(
     with bar:
         for batch in todo:
             generations = generator.generate([p.request for p in batch])
+            failed = [g.error for g in generations if not g.ok]
             log.append(
                 Episode(
                     episode_id=p.episode_id,
@@ -147,7 +155,13 @@ def rollout(
                     path=path,
                 )
                 for p, g in zip(batch, generations, strict=True)
+                if g.ok
             )
+            if failed:  # what succeeded is kept; a rerun asks only for the failed ones
+                raise GenerationFailed(
+                    f"{configuration.name}: {len(failed)} requests failed, first: {failed[0]}; "
+                    "rerun to retry them"
+                )
             stats.generated += len(batch)
             stats.completion_tokens += sum(g.completion_tokens for g in generations)
             stats.seconds = time.perf_counter() - start

@@ -27,7 +27,7 @@ from procsft.run_folder import RunFolder, write_text_atomic
 from procsft.schema import Episode, RowLog, Skill, Task, Verdict, read_rows
 from procsft.suite.build import build_suite, select_skills
 from procsft.suite.files import write_suite
-from procsft.validate import ValidationFailed, validate_suite
+from procsft.validate import ValidationFailed, tokenizer_counter, validate_suite
 
 RUNNABLE_STAGES = ("pre",)
 
@@ -94,12 +94,19 @@ def _validate_stage(
     config: StudyConfig, run: RunFolder, console: Console
 ) -> tuple[list[Skill], list[Task]]:
     """Validate the suite rows (Great Expectations); nothing downstream runs if one fails."""
+    cache = config.storage.cache_dir or default_cache_dir()
+    counters = [
+        tokenizer_counter(resolved.load_from, resolved.revision)
+        for resolved in (resolve_model(s.source, s.revision, cache) for s in config.students)
+    ]
     report = validate_suite(
         run.skills,
         run.holdout,
         run.corpus if run.corpus.exists() else None,
         tasks_per_skill=config.suite.tasks_per_skill,
         max_length=min(recipe.max_length for recipe in config.recipes),
+        # Every student trains on the corpus: the longest tokenization must fit.
+        count_tokens=lambda messages: max(count(messages) for count in counters),
         leakage_threshold=config.suite.leakage_threshold,
         max_mb=config.suite.max_file_mb,
     )

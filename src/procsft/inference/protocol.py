@@ -14,6 +14,7 @@ from typing import Any, Literal, Protocol
 @dataclass(frozen=True)
 class GenerationRequest:
     messages: list[dict[str, str]]
+    """Chat messages, `{"role": "system" | "user" | "assistant", "content": str}`."""
     max_new_tokens: int
     temperature: float = 0.0
     top_p: float = 1.0
@@ -23,9 +24,20 @@ class GenerationRequest:
 @dataclass(frozen=True)
 class Generation:
     text: str
-    finish_reason: Literal["stop", "length"]
+    finish_reason: Literal["stop", "length", "error"]
+    """`stop` at end of turn, `length` at the token budget, `error` when the request failed."""
     prompt_tokens: int
     completion_tokens: int
+    latency_s: float = 0.0
+    """Wall time of the request (of the whole batch, for batched local engines)."""
+    cost_usd: float | None = None
+    """Price of the request where the engine is priced; `None` for local engines."""
+    error: str | None = None
+    """Why the request failed after its retries (never contains a credential)."""
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
 
 
 class Generator(Protocol):
@@ -33,5 +45,6 @@ class Generator(Protocol):
     """Engine-side fields of the inference path: engine, versions, weights, dtype, template."""
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
-        """Return one generation per request, in order."""
+        """Return one generation per request, in order; a failed request is a Generation whose
+        `error` says why, so the successful ones in the same call are never lost."""
         ...

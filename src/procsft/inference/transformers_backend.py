@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -75,6 +76,7 @@ class TransformersGenerator:
             texts, return_tensors="pt", padding=True, add_special_tokens=False
         ).to(self.device)
         sampling = first.temperature > 0
+        start = time.perf_counter()
         if sampling:
             self.torch.manual_seed(first.seed)
         with self.torch.inference_mode():
@@ -88,14 +90,15 @@ class TransformersGenerator:
                 eos_token_id=self.stop_ids,
                 pad_token_id=self.tokenizer.pad_token_id,
             )
+        latency = time.perf_counter() - start
         prompt_len = batch["input_ids"].shape[1]
         prompt_tokens = batch["attention_mask"].sum(dim=1).tolist()
         return [
-            self._decode(row[prompt_len:].tolist(), n_prompt)
+            self._decode(row[prompt_len:].tolist(), n_prompt, latency)
             for row, n_prompt in zip(out, prompt_tokens, strict=True)
         ]
 
-    def _decode(self, new_ids: list[int], prompt_tokens: int) -> Generation:
+    def _decode(self, new_ids: list[int], prompt_tokens: int, latency: float) -> Generation:
         stop = next((i for i, tok in enumerate(new_ids) if tok in self.stop_ids), None)
         kept = new_ids if stop is None else new_ids[:stop]
         return Generation(
@@ -103,4 +106,5 @@ class TransformersGenerator:
             finish_reason="length" if stop is None else "stop",
             prompt_tokens=int(prompt_tokens),
             completion_tokens=len(new_ids) if stop is None else stop + 1,
+            latency_s=latency,
         )
