@@ -133,6 +133,11 @@ def rollout(
     start = time.perf_counter()
     with bar:
         for batch in todo:
+            if getattr(generator, "independent_requests", False):
+                # Requests stand alone (HTTP engines): never pay again for a finished episode.
+                batch = [p for p in batch if p.episode_id not in log]
+            # A local engine regenerates the whole batch: the same padded shapes give the same
+            # greedy text as an uninterrupted run.
             generations = generator.generate([p.request for p in batch])
             failed = [g.error for g in generations if not g.ok]
             log.append(

@@ -15,6 +15,8 @@ class ProgrammaticTeacher:
     guesses.
     """
 
+    independent_requests = True
+
     def __init__(self, solutions: Mapping[str, str]):
         self.solutions = dict(solutions)
         self.path: dict[str, Any] = {"engine": "programmatic", "model_id": "programmatic"}

@@ -43,6 +43,10 @@ class Generation:
 class Generator(Protocol):
     path: dict[str, Any]
     """Engine-side fields of the inference path: engine, versions, weights, dtype, template."""
+    independent_requests: bool
+    """True when a request's output does not depend on what else is in the call (HTTP APIs):
+    a resumed stage then sends only the missing requests. Local engines that pad a batch
+    together set False, so a resumed batch is regenerated with the same composition."""
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
         """Return one generation per request, in order; a failed request is a Generation whose

@@ -14,6 +14,8 @@ from procsft.inference.protocol import Generation, GenerationRequest
 class TransformersGenerator:
     """Generate with a transformers causal LM; stops at end of turn."""
 
+    independent_requests = False
+
     def __init__(self, model: ResolvedModel, *, dtype: str = "float32", device: str = "auto"):
         import torch
         import transformers
