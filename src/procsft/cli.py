@@ -20,6 +20,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, required=True, help="study config YAML")
     run.add_argument("--run-id", help="run folder name (default: <study>-<fingerprint>)")
 
+    rollout = commands.add_parser(
+        "rollout", help="run a config up to its episodes: suite, validation, rollout (resumes)"
+    )
+    rollout.add_argument("--config", type=Path, required=True, help="study config YAML")
+    rollout.add_argument("--run-id", help="run folder name (default: <study>-<fingerprint>)")
+
     suite = commands.add_parser("suite", help="build the built-in suite or print its row schema")
     suite_commands = suite.add_subparsers(dest="suite_command", required=True, metavar="ACTION")
     build = suite_commands.add_parser("build", help="write skills, holdout and corpus files")
@@ -60,7 +66,8 @@ def _run(args: argparse.Namespace) -> None:
     from procsft.study import run_study
 
     config = load_config(args.config)
-    run_study(config, args.config, Console(), run_id=args.run_id)
+    until = "rollout" if args.command == "rollout" else "analyze"
+    run_study(config, args.config, Console(), run_id=args.run_id, until=until)
 
 
 def _suite(args: argparse.Namespace) -> None:
@@ -138,7 +145,13 @@ def _distill(args: argparse.Namespace) -> None:
     print(f"kept {len(kept)}, rejected {len(rejected)}; per skill in {manifest_path}")
 
 
-COMMANDS = {"run": _run, "suite": _suite, "validate": _validate, "distill": _distill}
+COMMANDS = {
+    "run": _run,
+    "rollout": _run,
+    "suite": _suite,
+    "validate": _validate,
+    "distill": _distill,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

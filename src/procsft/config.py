@@ -41,13 +41,30 @@ class Student(_Strict):
         return self.source.startswith(("/", "./", "../", "~"))
 
 
+class Price(_Strict):
+    input_per_mtok: float = Field(ge=0)
+    """USD per million prompt tokens."""
+    output_per_mtok: float = Field(ge=0)
+    """USD per million completion tokens."""
+
+
 class Reference(_Strict):
     name: Name
     """Identifier of the reference configuration (e.g. `haiku-4.5`)."""
     backend: Literal["anthropic", "openai"]
-    """API client that serves it; keys come from the environment only."""
+    """API client that serves it: Anthropic Messages, or any OpenAI-compatible endpoint."""
     model: str
     """The provider's model id."""
+    base_url: str | None = None
+    """Endpoint for OpenAI-compatible servers (OpenRouter, vLLM, Ollama); `null`: the default."""
+    api_key_env: str | None = None
+    """Environment variable holding the key; `null`: OPENAI_API_KEY or ANTHROPIC_API_KEY."""
+    max_concurrency: int = Field(8, ge=1)
+    """Requests in flight at once."""
+    timeout_s: float = Field(60.0, gt=0)
+    """Per-request timeout in seconds; a timed-out request is retried."""
+    price: Price | None = None
+    """Price table for cost accounting; `null`: cost not reported."""
 
 
 class Decoding(_Strict):
@@ -146,6 +163,8 @@ class Storage(_Strict):
 
 
 class Compute(_Strict):
+    engine: Literal["transformers", "vllm"] = "transformers"
+    """Engine for student models; part of the inference path (vLLM needs the GPU image)."""
     device: Literal["auto", "cpu", "cuda"] = "auto"
     """`auto` takes CUDA when present."""
     dtype: Literal["float32", "bfloat16", "float16"] = "float32"

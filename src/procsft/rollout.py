@@ -56,10 +56,21 @@ class RolloutStats:
     generated: int = 0
     completion_tokens: int = 0
     seconds: float = 0.0
+    cost_usd: float | None = None
 
     @property
     def tokens_per_second(self) -> float:
         return self.completion_tokens / self.seconds if self.seconds else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "planned": self.planned,
+            "generated": self.generated,
+            "completion_tokens": self.completion_tokens,
+            "seconds": round(self.seconds, 2),
+            "tokens_per_second": round(self.tokens_per_second, 1),
+            "cost_usd": None if self.cost_usd is None else round(self.cost_usd, 6),
+        }
 
 
 def plan_episodes(
@@ -169,6 +180,9 @@ def rollout(
                 )
             stats.generated += len(batch)
             stats.completion_tokens += sum(g.completion_tokens for g in generations)
+            costs = [g.cost_usd for g in generations if g.cost_usd is not None]
+            if costs:
+                stats.cost_usd = (stats.cost_usd or 0.0) + sum(costs)
             stats.seconds = time.perf_counter() - start
             bar.set_postfix_str(f"{stats.tokens_per_second:.0f} tok/s")
             bar.update(len(batch))

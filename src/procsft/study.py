@@ -11,6 +11,8 @@ import os
 import shutil
 import time
 from collections import Counter
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import yaml
@@ -20,7 +22,9 @@ from procsft.analysis.rates import pass_rates, procedural_deltas
 from procsft.analysis.report import print_table, render_markdown
 from procsft.config import StudyConfig
 from procsft.errors import ConfigError
+from procsft.inference.factory import reference_generator, student_generator
 from procsft.inference.models import default_cache_dir, resolve_model
+from procsft.inference.protocol import Generator
 from procsft.judge.extractor import score_extractor
 from procsft.rollout import Configuration, plan_episodes, rollout
 from procsft.run_folder import RunFolder, write_text_atomic
@@ -29,14 +33,16 @@ from procsft.suite.build import build_suite, select_skills
 from procsft.suite.files import write_suite
 from procsft.validate import ValidationFailed, tokenizer_counter, validate_suite
 
-RUNNABLE_STAGES = ("pre",)
+RUNNABLE_STAGES = ("pre", "reference")
 
 
 def check_runnable(config: StudyConfig, source: Path) -> None:
     """Refuse, before any folder is made, what this version of the pipeline cannot run."""
     for stage in config.stages:
         if stage not in RUNNABLE_STAGES:
-            raise ConfigError(f"{source}: stages: {stage!r} is not supported yet (supported: pre)")
+            raise ConfigError(
+                f"{source}: stages: {stage!r} is not supported yet (supported: pre, reference)"
+            )
     for i, scorer in enumerate(config.scorers):
         if scorer.kind != "extractor":
             raise ConfigError(f"{source}: scorers[{i}].kind: {scorer.kind!r} is not supported yet")
@@ -45,9 +51,13 @@ def check_runnable(config: StudyConfig, source: Path) -> None:
 
 
 def run_study(
-    config: StudyConfig, source: Path, console: Console, run_id: str | None = None
+    config: StudyConfig,
+    source: Path,
+    console: Console,
+    run_id: str | None = None,
+    until: str = "analyze",
 ) -> RunFolder:
-    """Run every stage of `config` into its run folder and return the folder."""
+    """Run the stages of `config` up to `until` into its run folder and return the folder."""
     check_runnable(config, source)
     run = RunFolder(config.storage.runs_dir / (run_id or config.run_id()))
     run.root.mkdir(parents=True, exist_ok=True)
@@ -57,6 +67,9 @@ def run_study(
     _suite_stage(config, run)
     skills, tasks = _validate_stage(config, run, console)
     episodes = _rollout_stage(config, run, skills, tasks)
+    console.print(f"episodes: {run.episodes} ({len(episodes)} rows)")
+    if until == "rollout":
+        return run
     verdicts = _judge_stage(config, run, tasks, episodes)
     _analyze_stage(config, run, verdicts, episodes, console)
     return run
@@ -135,39 +148,42 @@ def _validate_stage(
     return skills, tasks
 
 
-def _configurations(config: StudyConfig) -> list[Configuration]:
-    return [
-        Configuration(student=s.name, size=s.size, stage=stage)
-        for s in config.students
-        for stage in config.stages
-    ]
+def _configurations(config: StudyConfig) -> list[tuple[Configuration, Callable[[], Generator]]]:
+    """Return every configuration to roll out and a (lazy) maker of its generator."""
+    cache = config.storage.cache_dir or default_cache_dir()
+    out: list[tuple[Configuration, Callable[[], Generator]]] = []
+    if "pre" in config.stages:
+        for s in config.students:
+            out.append(
+                (
+                    Configuration(student=s.name, size=s.size, stage="pre"),
+                    partial(student_generator, s, config.compute, cache),
+                )
+            )
+    if "reference" in config.stages:
+        for r in config.references:
+            out.append(
+                (
+                    Configuration(student=r.name, size="reference", stage="reference"),
+                    partial(reference_generator, r),
+                )
+            )
+    return out
 
 
 def _rollout_stage(
     config: StudyConfig, run: RunFolder, skills: list[Skill], tasks: list[Task]
 ) -> list[Episode]:
-    from procsft.inference.transformers_backend import TransformersGenerator
-
     if config.compute.threads:
         import torch
 
         torch.set_num_threads(config.compute.threads)
     log = RowLog(run.episodes, Episode)
-    students = {s.name: s for s in config.students}
-    cache = config.storage.cache_dir or default_cache_dir()
     order, facts = [], {}
-    for configuration in _configurations(config):
-        student = students[configuration.student]
+    for configuration, make_generator in _configurations(config):
         plan = plan_episodes(
             configuration, skills, tasks, config.conditions, config.seeds, config.decoding
         )
-
-        def make_generator(student=student):
-            resolved = resolve_model(student.source, student.revision, cache)
-            return TransformersGenerator(
-                resolved, dtype=config.compute.dtype, device=config.compute.device
-            )
-
         stats = rollout(
             configuration,
             plan,
@@ -177,13 +193,7 @@ def _rollout_stage(
             batch_size=config.compute.batch_size,
         )
         order += [p.episode_id for p in plan]
-        facts[configuration.name] = {
-            "planned": stats.planned,
-            "generated": stats.generated,
-            "completion_tokens": stats.completion_tokens,
-            "seconds": round(stats.seconds, 2),
-            "tokens_per_second": round(stats.tokens_per_second, 1),
-        }
+        facts[configuration.name] = stats.as_dict()
     episodes = log.finalize(order)
     run.record_stage("rollout", "done", [run.episodes], configurations=facts)
     return episodes

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from procsft.inference.models import ResolvedModel
+from procsft.inference.models import ResolvedModel, weights_sha256
 from procsft.inference.path import text_sha256
 from procsft.inference.protocol import Generation, GenerationRequest
 
@@ -16,7 +17,15 @@ class TransformersGenerator:
 
     independent_requests = False
 
-    def __init__(self, model: ResolvedModel, *, dtype: str = "float32", device: str = "auto"):
+    def __init__(
+        self,
+        model: ResolvedModel,
+        *,
+        dtype: str = "float32",
+        device: str = "auto",
+        adapter: str | Path | None = None,
+        merge_adapter: bool = False,
+    ):
         import torch
         import transformers
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -32,7 +41,14 @@ class TransformersGenerator:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.model = AutoModelForCausalLM.from_pretrained(
             model.load_from, revision=model.revision, dtype=getattr(torch, dtype)
-        ).to(device)
+        )
+        if adapter is not None:
+            from peft import PeftModel
+
+            self.model = PeftModel.from_pretrained(self.model, str(adapter))
+            if merge_adapter:  # greedy output equals the unmerged adapter's, and runs faster
+                self.model = self.model.merge_and_unload()
+        self.model = self.model.to(device)
         self.model.eval()
         self.stop_ids = self._stop_ids()
         self.path: dict[str, Any] = {
@@ -44,7 +60,7 @@ class TransformersGenerator:
             "model_id": model.model_id,
             "revision": model.revision,
             "weights_sha256": model.weights_sha256,
-            "adapter_sha256": None,
+            "adapter_sha256": weights_sha256(Path(adapter)) if adapter is not None else None,
             "chat_template_sha256": text_sha256(self.tokenizer.chat_template),
         }
 
