@@ -142,6 +142,7 @@ def rollout(
         total=len(plan), initial=done, desc=configuration.name, unit="ep", dynamic_ncols=True
     )
     start = time.perf_counter()
+    failed: list[str] = []
     with bar:
         for batch in todo:
             if getattr(generator, "independent_requests", False):
@@ -150,7 +151,7 @@ def rollout(
             # A local engine regenerates the whole batch: the same padded shapes give the same
             # greedy text as an uninterrupted run.
             generations = generator.generate([p.request for p in batch])
-            failed = [g.error for g in generations if not g.ok]
+            failed += [g.error for g in generations if not g.ok]
             log.append(
                 Episode(
                     episode_id=p.episode_id,
@@ -173,12 +174,7 @@ def rollout(
                 for p, g in zip(batch, generations, strict=True)
                 if g.ok
             )
-            if failed:  # what succeeded is kept; a rerun asks only for the failed ones
-                raise GenerationFailed(
-                    f"{configuration.name}: {len(failed)} requests failed, first: {failed[0]}; "
-                    "rerun to retry them"
-                )
-            stats.generated += len(batch)
+            stats.generated += sum(g.ok for g in generations)
             stats.completion_tokens += sum(g.completion_tokens for g in generations)
             costs = [g.cost_usd for g in generations if g.cost_usd is not None]
             if costs:
@@ -186,4 +182,9 @@ def rollout(
             stats.seconds = time.perf_counter() - start
             bar.set_postfix_str(f"{stats.tokens_per_second:.0f} tok/s")
             bar.update(len(batch))
+    if failed:  # what succeeded is kept; a rerun asks only for the failed ones
+        raise GenerationFailed(
+            f"{configuration.name}: {len(failed)} requests failed, first: {failed[0]}; "
+            "rerun to retry them"
+        )
     return stats

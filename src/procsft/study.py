@@ -148,26 +148,24 @@ def _validate_stage(
     return skills, tasks
 
 
-def _configurations(config: StudyConfig) -> list[tuple[Configuration, Callable[[], Generator]]]:
-    """Return every configuration to roll out and a (lazy) maker of its generator."""
+Planned = tuple[Configuration, Callable[[], Generator], int]
+
+
+def _configurations(config: StudyConfig) -> list[Planned]:
+    """Return every configuration to roll out, a (lazy) maker of its generator, and the number
+    of episodes to request per call (a padded batch locally; a few rounds of the concurrency
+    limit for an API, so a kill loses little)."""
     cache = config.storage.cache_dir or default_cache_dir()
-    out: list[tuple[Configuration, Callable[[], Generator]]] = []
+    out: list[Planned] = []
     if "pre" in config.stages:
         for s in config.students:
-            out.append(
-                (
-                    Configuration(student=s.name, size=s.size, stage="pre"),
-                    partial(student_generator, s, config.compute, cache),
-                )
-            )
+            configuration = Configuration(student=s.name, size=s.size, stage="pre")
+            maker = partial(student_generator, s, config.compute, cache)
+            out.append((configuration, maker, config.compute.batch_size))
     if "reference" in config.stages:
         for r in config.references:
-            out.append(
-                (
-                    Configuration(student=r.name, size="reference", stage="reference"),
-                    partial(reference_generator, r),
-                )
-            )
+            configuration = Configuration(student=r.name, size="reference", stage="reference")
+            out.append((configuration, partial(reference_generator, r), 4 * r.max_concurrency))
     return out
 
 
@@ -180,7 +178,7 @@ def _rollout_stage(
         torch.set_num_threads(config.compute.threads)
     log = RowLog(run.episodes, Episode)
     order, facts = [], {}
-    for configuration, make_generator in _configurations(config):
+    for configuration, make_generator, batch_size in _configurations(config):
         plan = plan_episodes(
             configuration, skills, tasks, config.conditions, config.seeds, config.decoding
         )
@@ -190,7 +188,7 @@ def _rollout_stage(
             make_generator,
             log,
             decoding=config.decoding,
-            batch_size=config.compute.batch_size,
+            batch_size=batch_size,
         )
         order += [p.episode_id for p in plan]
         facts[configuration.name] = stats.as_dict()

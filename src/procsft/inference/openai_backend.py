@@ -1,0 +1,89 @@
+"""The OpenAI engine: Chat Completions over the official SDK, for OpenAI and compatible servers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import openai
+
+from procsft.inference.http_engine import (
+    FinishReason,
+    HTTPGenerator,
+    Price,
+    UnusableResponse,
+    token_count,
+)
+from procsft.inference.protocol import GenerationRequest
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+FINISH_REASONS: dict[str, FinishReason] = {"stop": "stop", "length": "length"}
+
+
+class OpenAIGenerator(HTTPGenerator):
+    """Generate with a Chat Completions API; requests run concurrently and are retried."""
+
+    engine = "openai"
+    connection_errors = (openai.APIConnectionError,)  # APITimeoutError is a subclass
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str | None = None,
+        api_key_env: str = "OPENAI_API_KEY",
+        max_concurrency: int = 8,
+        timeout_s: float = 60.0,
+        max_attempts: int = 5,
+        price: Price | None = None,
+        initial_wait_s: float = 0.5,
+        max_wait_s: float = 30.0,
+    ):
+        # The URL is always passed to the SDK, so OPENAI_BASE_URL cannot silently redirect
+        # requests away from the base_url recorded in the path.
+        super().__init__(
+            model,
+            base_url=base_url or DEFAULT_BASE_URL,
+            engine_version=openai.__version__,
+            api_key_env=api_key_env,
+            max_concurrency=max_concurrency,
+            timeout_s=timeout_s,
+            max_attempts=max_attempts,
+            price=price,
+            initial_wait_s=initial_wait_s,
+            max_wait_s=max_wait_s,
+        )
+
+    def _client(self) -> openai.AsyncOpenAI:
+        """Return a client with the SDK's own retries off: ours honour Retry-After."""
+        return openai.AsyncOpenAI(
+            base_url=self.base_url, api_key=self._api_key, max_retries=0, timeout=self.timeout_s
+        )
+
+    async def _call(
+        self, client: Any, request: GenerationRequest
+    ) -> tuple[str, FinishReason, int, int]:
+        """Return text, finish reason, prompt and completion tokens of one chat completion."""
+        response = await client.chat.completions.create(
+            model=self.model,
+            messages=request.messages,
+            max_tokens=request.max_new_tokens,
+            temperature=request.temperature,
+            top_p=request.top_p,
+            seed=request.seed,
+        )
+        if not getattr(response, "choices", None):
+            raise UnusableResponse("no choices")
+        choice = response.choices[0]
+        text = getattr(getattr(choice, "message", None), "content", None)
+        if not isinstance(text, str):
+            raise UnusableResponse("no message content")
+        finish = FINISH_REASONS.get(getattr(choice, "finish_reason", None) or "")
+        if finish is None:
+            raise UnusableResponse(f"unexpected finish_reason {choice.finish_reason!r}")
+        usage = getattr(response, "usage", None)
+        return (
+            text,
+            finish,
+            token_count(getattr(usage, "prompt_tokens", None), "prompt_tokens"),
+            token_count(getattr(usage, "completion_tokens", None), "completion_tokens"),
+        )
