@@ -24,6 +24,7 @@ from procsft.config import StudyConfig
 from procsft.errors import ConfigError
 from procsft.inference.factory import reference_generator, student_generator
 from procsft.inference.models import default_cache_dir, resolve_model
+from procsft.inference.path import path_differences
 from procsft.inference.protocol import Generator
 from procsft.judge.extractor import score_extractor
 from procsft.rollout import Configuration, plan_episodes, rollout
@@ -236,6 +237,18 @@ def _analyze_stage(
                 "path": e.path,
             },
         )
+    names = sorted(configurations)
+    comparisons = [
+        {
+            "a": a,
+            "b": b,
+            "differing_fields": path_differences(
+                configurations[a]["path"], configurations[b]["path"]
+            ),
+        }
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+    ]
     summary = {
         "run_id": run.root.name,
         "study": config.study,
@@ -243,6 +256,7 @@ def _analyze_stage(
         "episodes": len(episodes),
         "verdicts": len(verdicts),
         "configurations": configurations,
+        "path_comparisons": comparisons,
         "pass_rates": [r.as_dict() for r in rates],
         "procedural_delta": [d.as_dict() for d in deltas],
         "rollout": run.read_manifest()["stages"]["rollout"].get("configurations", {}),

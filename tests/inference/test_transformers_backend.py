@@ -44,3 +44,22 @@ def test_path_names_engine_weights_dtype_and_template(tiny_generator, tiny_model
     assert path["engine"] == "transformers" and path["dtype"] == "float32"
     assert path["weights_sha256"] == tiny_model.weights_sha256
     assert len(path["chat_template_sha256"]) == 64
+
+
+def test_a_batch_that_runs_out_of_memory_is_split(tiny_generator, monkeypatch):
+    import torch
+
+    requests = _requests(5)
+    whole = [g.text for g in tiny_generator.generate(requests)]
+    real = type(tiny_generator)._generate_batch
+    sizes = []
+
+    def small_memory(self, batch):
+        sizes.append(len(batch))
+        if len(batch) > 2:
+            raise torch.OutOfMemoryError("simulated")
+        return real(self, batch)
+
+    monkeypatch.setattr(type(tiny_generator), "_generate_batch", small_memory)
+    assert [g.text for g in tiny_generator.generate(requests)] == whole
+    assert sizes == [5, 2, 3, 1, 2]

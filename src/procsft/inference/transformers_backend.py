@@ -74,9 +74,21 @@ class TransformersGenerator:
         return sorted(i for i in ids if i is not None)
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
-        """Return one generation per request; all requests run as one padded batch."""
+        """Return one generation per request, as one padded batch; a batch that does not fit
+        in accelerator memory is split in halves until it does."""
         if not requests:
             return []
+        try:
+            return self._generate_batch(requests)
+        except self.torch.OutOfMemoryError:
+            if len(requests) == 1:
+                raise
+            if self.device == "cuda":
+                self.torch.cuda.empty_cache()
+            half = len(requests) // 2
+            return self.generate(requests[:half]) + self.generate(requests[half:])
+
+    def _generate_batch(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
         first = requests[0]
         if any(
             (r.max_new_tokens, r.temperature, r.top_p)
