@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -56,6 +57,7 @@ class LoopbackLLMServer:
         self.max_in_flight = 0
         self._in_flight = 0
         self._delay_s = 0.0
+        self._responder: Callable[[str], str] | None = None
         self._faults: list[_Fault] = []
         self._lock = threading.Lock()
         self._closing = threading.Event()
@@ -74,6 +76,11 @@ class LoopbackLLMServer:
             raise ValueError(f"unknown fault {kind!r}")
         with self._lock:
             self._faults.append(_Fault(kind, args, match))
+
+    def respond_with(self, responder: Callable[[str], str]) -> None:
+        """Return nothing; reply `responder(last user message)` instead of the echo (a
+        scripted model, e.g. a judge that grades)."""
+        self._responder = responder
 
     def set_delay(self, seconds: float) -> None:
         """Return nothing; make every successful reply wait `seconds` first."""
@@ -155,7 +162,7 @@ class _Handler(BaseHTTPRequestHandler):
             return 404, json.dumps({"error": {"message": "no such route"}}), {}
         if state._delay_s:
             state._closing.wait(state._delay_s)
-        return 200, json.dumps(_reply(self.path, body)), {}
+        return 200, json.dumps(_reply(self.path, body, state._responder)), {}
 
     def _send(self, code: int, text: str, headers: dict[str, str]) -> None:
         data = text.encode()
@@ -178,9 +185,11 @@ def _last_user_text(body: Any) -> str:
     return users[-1] if users and isinstance(users[-1], str) else ""
 
 
-def _reply(path: str, body: dict[str, Any]) -> dict[str, Any]:
+def _reply(path: str, body: dict[str, Any], responder: Callable[[str], str] | None) -> dict:
     """Return the success response JSON for the wire format that `path` names."""
-    words = ("echo: " + _last_user_text(body)).split()
+    text = _last_user_text(body)
+    # A responder's newlines matter (a judge's verdict line), so split on spaces only.
+    words = responder(text).split(" ") if responder else ("echo: " + text).split()
     limit = body.get("max_tokens") or body.get("max_completion_tokens") or len(words)
     text = " ".join(words[:limit])
     prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in body["messages"])

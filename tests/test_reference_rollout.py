@@ -45,4 +45,4 @@ def test_reference_rollout_and_resume_pays_once(tmp_path, cache_dir, monkeypatch
     assert "MARKER" not in run.episodes.read_text() + run.manifest.read_text()
     summary = run.summary.read_text()
     assert "ref/reference" in summary and "tiny/pre" in summary
-    assert "\"engine\"" in summary  # the two paths differ in their engine, and it is said
+    assert '"engine"' in summary  # the two paths differ in their engine, and it is said

@@ -48,13 +48,9 @@ class Price(_Strict):
     """USD per million completion tokens."""
 
 
-class Reference(_Strict):
-    name: Name
-    """Identifier of the reference configuration (e.g. `haiku-4.5`)."""
-    backend: Literal["anthropic", "openai"]
-    """API client that serves it: Anthropic Messages, or any OpenAI-compatible endpoint."""
-    model: str
-    """The provider's model id."""
+class ApiClient(_Strict):
+    """How to reach a model behind an HTTP API (references and LLM judges)."""
+
     base_url: str | None = None
     """Endpoint for OpenAI-compatible servers (OpenRouter, vLLM, Ollama); `null`: the default."""
     api_key_env: str | None = None
@@ -65,6 +61,15 @@ class Reference(_Strict):
     """Per-request timeout in seconds; a timed-out request is retried."""
     price: Price | None = None
     """Price table for cost accounting; `null`: cost not reported."""
+
+
+class Reference(ApiClient):
+    name: Name
+    """Identifier of the reference configuration (e.g. `haiku-4.5`)."""
+    backend: Literal["anthropic", "openai"]
+    """API client that serves it: Anthropic Messages, or any OpenAI-compatible endpoint."""
+    model: str
+    """The provider's model id."""
 
 
 class Decoding(_Strict):
@@ -79,6 +84,8 @@ class Decoding(_Strict):
 class Recipe(_Strict):
     name: Name = "lora-r8"
     """Identifier of the SFT recipe; one adapter is trained per recipe × seed."""
+    method: Literal["lora", "full"] = "lora"
+    """`lora` trains an adapter; `full` updates every weight (tiny models, ablations)."""
     learning_rate: float = Field(2e-4, gt=0)
     """Peak learning rate (LoRA's usual 2e-4)."""
     epochs: float = Field(1.0, gt=0)
@@ -93,27 +100,56 @@ class Recipe(_Strict):
     """`auto` resolves attention and MLP projections from the architecture."""
     max_length: int = Field(1024, ge=16)
     """Longest training sequence in tokens; longer rows fail validation."""
+    packing: bool = False
+    """Pack several rows into one `max_length` sequence (TRL best-fit packing)."""
     batch_size: int = Field(2, ge=1)
     """Rows per device step."""
     gradient_accumulation: int = Field(1, ge=1)
     """Steps accumulated per optimizer update."""
+    scheduler: Literal["linear", "cosine", "constant", "constant_with_warmup"] = "linear"
+    """Learning-rate schedule after warmup (TRL's default: linear decay to zero)."""
+    warmup_ratio: float = Field(0.0, ge=0, lt=1)
+    """Fraction of the optimizer steps spent raising the learning rate from zero."""
+    quantization: Literal["none", "4bit"] = "none"
+    """`4bit`: QLoRA, the base model in bitsandbytes NF4 (needs CUDA and `method: lora`)."""
+    activation_checkpointing: bool | None = None
+    """Recompute activations in the backward pass; `null`: on for CUDA, off for CPU."""
+
+    @model_validator(mode="after")
+    def _quantize_lora_only(self) -> Recipe:
+        if self.quantization != "none" and self.method != "lora":
+            raise ValueError("`quantization` needs `method: lora` (QLoRA trains an adapter)")
+        return self
 
 
-class Scorer(_Strict):
+class Scorer(ApiClient):
     name: Name
     """Identifier of the scorer in verdict rows and tables."""
     kind: Literal["extractor", "llm"]
     """`extractor`: the deterministic `ANSWER:`-line scorer; `llm`: a judge model."""
+    lenient: bool = False
+    """Extractor only: also accept prose answers ("The answer is 7"), to measure their effect."""
     backend: Literal["anthropic", "openai", "transformers"] | None = None
-    """Client that serves an `llm` judge."""
+    """Client that serves an `llm` judge; `transformers` runs a local model offline."""
     model: str | None = None
-    """Judge model id, for `llm` judges."""
+    """Judge model: a provider id, or a model source for `transformers`."""
+    max_new_tokens: int = Field(256, ge=16)
+    """Budget for the judge's rationale and verdict line."""
 
     @model_validator(mode="after")
     def _llm_needs_model(self) -> Scorer:
         if self.kind == "llm" and (self.backend is None or self.model is None):
             raise ValueError("an llm scorer needs `backend` and `model`")
+        if self.kind == "extractor" and self.backend is not None:
+            raise ValueError("an extractor scorer takes no `backend`")
         return self
+
+
+class Budget(_Strict):
+    max_tokens: int | None = Field(None, ge=1)
+    """Most judge tokens (prompt + completion) one run may spend; `null`: no limit."""
+    max_usd: float | None = Field(None, gt=0)
+    """Most dollars one run may spend on judges (needs `price`); `null`: no limit."""
 
 
 class Suite(_Strict):
@@ -194,6 +230,8 @@ class StudyConfig(_Strict):
     """SFT recipes; one adapter per student × recipe × seed."""
     scorers: list[Scorer] = [Scorer(name="extractor", kind="extractor")]
     """Scorers applied to every episode."""
+    judge_budget: Budget = Budget()
+    """Spending cap of the judging stage; reaching it stops the stage cleanly."""
     suite: Suite = Suite()
     """How the built-in suite is generated."""
     subset: Subset = Subset()

@@ -51,6 +51,10 @@ class RunFolder:
         return self.root / "verdicts.jsonl"
 
     @property
+    def agreement(self) -> Path:
+        return self.root / "agreement.json"
+
+    @property
     def summary(self) -> Path:
         return self.root / "summary.json"
 

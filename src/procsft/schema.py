@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeVar
 
@@ -161,6 +161,8 @@ class Verdict(Row):
     """What the scorer read as the answer."""
     reason: str
     """Why it passed or failed, in a few words."""
+    judge_output: str | None = None
+    """An LLM judge's whole reply (rationale and verdict line), for tracing a verdict."""
 
 
 R = TypeVar("R", bound=Row)
@@ -247,6 +249,17 @@ class RowLog:
 
     def __contains__(self, key: str) -> bool:
         return key in self.rows
+
+    def forget(self, predicate: Callable[[Row], bool]) -> int:
+        """Drop rows matching `predicate` so they are made again; return how many.
+
+        Their lines stay in the partial file, but a row appended later under the same key
+        replaces them when the log is read back (the last line of a key wins).
+        """
+        stale = [key for key, row in self.rows.items() if predicate(row)]
+        for key in stale:
+            del self.rows[key]
+        return len(stale)
 
     def append(self, rows: Iterable[Row]) -> None:
         """Durably append rows whose keys are new; known keys are skipped, never duplicated."""

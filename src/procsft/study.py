@@ -22,11 +22,11 @@ from procsft.analysis.rates import pass_rates, procedural_deltas
 from procsft.analysis.report import print_table, render_markdown
 from procsft.config import StudyConfig
 from procsft.errors import ConfigError
-from procsft.inference.factory import reference_generator, student_generator
+from procsft.inference.factory import api_generator, student_generator
 from procsft.inference.models import default_cache_dir, resolve_model
 from procsft.inference.path import path_differences
 from procsft.inference.protocol import Generator
-from procsft.judge.extractor import score_extractor
+from procsft.judge.stage import judge_all
 from procsft.rollout import Configuration, plan_episodes, rollout
 from procsft.run_folder import RunFolder, write_text_atomic
 from procsft.schema import Episode, RowLog, Skill, Task, Verdict, read_rows
@@ -44,9 +44,6 @@ def check_runnable(config: StudyConfig, source: Path) -> None:
             raise ConfigError(
                 f"{source}: stages: {stage!r} is not supported yet (supported: pre, reference)"
             )
-    for i, scorer in enumerate(config.scorers):
-        if scorer.kind != "extractor":
-            raise ConfigError(f"{source}: scorers[{i}].kind: {scorer.kind!r} is not supported yet")
     if not config.suite.user_files:
         select_skills(config.subset.skills)
 
@@ -166,7 +163,8 @@ def _configurations(config: StudyConfig) -> list[Planned]:
     if "reference" in config.stages:
         for r in config.references:
             configuration = Configuration(student=r.name, size="reference", stage="reference")
-            out.append((configuration, partial(reference_generator, r), 4 * r.max_concurrency))
+            maker = partial(api_generator, r.backend, r.model, r)
+            out.append((configuration, maker, 4 * r.max_concurrency))
     return out
 
 
@@ -201,17 +199,10 @@ def _rollout_stage(
 def _judge_stage(
     config: StudyConfig, run: RunFolder, tasks: list[Task], episodes: list[Episode]
 ) -> list[Verdict]:
-    by_id = {t.task_id: t for t in tasks}
-    log = RowLog(run.verdicts, Verdict)
-    order = []
-    for episode in episodes:
-        for scorer in config.scorers:
-            verdict_id = f"{episode.episode_id}|{scorer.name}"
-            order.append(verdict_id)
-            if verdict_id not in log:
-                log.append([score_extractor(episode, by_id[episode.task_id], scorer.name)])
-    verdicts = log.finalize(order)
-    run.record_stage("judge", "done", [run.verdicts], verdicts=len(verdicts))
+    verdicts, facts = judge_all(config, tasks, episodes, run.verdicts, run.agreement)
+    run.record_stage(
+        "judge", "done", [run.verdicts, run.agreement], verdicts=len(verdicts), **facts
+    )
     return verdicts
 
 

@@ -64,3 +64,28 @@ def test_verdict_records_format_separately_from_correctness():
 def test_rubric_only_task_is_undecided_not_failed():
     verdict = score_extractor(_episode("ANSWER: 1"), _task(reference=None, rubric="explains"))
     assert verdict.passed is None
+
+
+@pytest.mark.parametrize(
+    ("response", "strict", "lenient"),
+    [
+        ("So the answer is 42.", False, True),
+        ("The result is $42", False, True),
+        ("ANSWER: 41\nthe answer is 42", False, False),  # an ANSWER line always wins
+        ("I think it is big.", False, False),
+    ],
+)
+def test_lenient_mode_accepts_prose_and_is_its_own_scorer(response, strict, lenient):
+    task = Task(
+        task_id="t",
+        skill_id="s",
+        split="holdout",
+        prompt="p",
+        answer_type="integer",
+        reference="42",
+    )
+    strict_v = score_extractor(_episode(response), task)
+    lenient_v = score_extractor(_episode(response), task, "extractor-lenient", lenient=True)
+    assert (strict_v.passed, lenient_v.passed) == (strict, lenient)
+    assert lenient_v.scorer == "extractor-lenient"
+    assert lenient_v.format_ok == strict_v.format_ok  # format means an ANSWER line, either way

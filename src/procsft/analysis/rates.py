@@ -75,36 +75,42 @@ def pass_rates(verdicts: Iterable[Verdict]) -> list[PassRate]:
     return rates
 
 
-def procedural_deltas(
-    verdicts: Iterable[Verdict], *, resamples: int = 2000, seed: int = 0
-) -> list[Delta]:
-    """Return Δ = pass(curated) − pass(baseline) per configuration × scorer.
-
-    Each task is a pair (its baseline and curated outcomes, averaged over seeds); the interval
-    resamples tasks with replacement. Tasks undecided under either condition are left out.
-    """
+def paired_outcomes(verdicts: Iterable[Verdict]) -> dict[tuple[str, str], np.ndarray]:
+    """Return, per (configuration, scorer), one row per task: its (baseline, curated) pass
+    rates averaged over seeds. Tasks undecided under either condition are left out."""
     cells: dict[tuple[str, str], dict[str, dict[str, list[bool]]]] = defaultdict(
         lambda: defaultdict(lambda: defaultdict(list))
     )
     for v in verdicts:
         if v.passed is not None:
             cells[(v.configuration, v.scorer)][v.task_id][v.condition].append(v.passed)
+    out = {}
+    for key, tasks in sorted(cells.items()):
+        pairs = [
+            (np.mean(c["baseline"]), np.mean(c["curated"]))
+            for _, c in sorted(tasks.items())
+            if c["baseline"] and c["curated"]
+        ]
+        if pairs:
+            out[key] = np.array(pairs)
+    return out
+
+
+def procedural_deltas(
+    verdicts: Iterable[Verdict], *, resamples: int = 2000, seed: int = 0
+) -> list[Delta]:
+    """Return Δ = pass(curated) − pass(baseline) per configuration × scorer.
+
+    Each task is a pair (its baseline and curated outcomes, averaged over seeds); the interval
+    resamples tasks with replacement.
+    """
     deltas = []
-    for (configuration, scorer), tasks in sorted(cells.items()):
+    tail = (1 - CONFIDENCE) / 2 * 100
+    for (configuration, scorer), pairs in paired_outcomes(verdicts).items():
         # One stream per cell: adding a configuration leaves every other interval unchanged.
         rng = np.random.default_rng([seed, zlib.crc32(f"{configuration}|{scorer}".encode())])
-        pairs = np.array(
-            [
-                (np.mean(c["baseline"]), np.mean(c["curated"]))
-                for c in tasks.values()
-                if c["baseline"] and c["curated"]
-            ]
-        )
-        if len(pairs) == 0:
-            continue
         diffs = pairs[:, 1] - pairs[:, 0]
         boot = diffs[rng.integers(0, len(diffs), size=(resamples, len(diffs)))].mean(axis=1)
-        tail = (1 - CONFIDENCE) / 2 * 100
         low, high = np.percentile(boot, [tail, 100 - tail])
         deltas.append(
             Delta(

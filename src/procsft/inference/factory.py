@@ -1,10 +1,11 @@
-"""Build the Generator for a configuration: a student on a local engine, or a reference API."""
+"""Build the Generator for a configuration: a student on a local engine, or a model behind an
+HTTP API (references and LLM judges)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from procsft.config import Compute, Reference, Student
+from procsft.config import ApiClient, Compute, Student
 from procsft.inference.models import resolve_model
 from procsft.inference.protocol import Generator
 
@@ -25,27 +26,23 @@ def student_generator(
     )
 
 
-def reference_generator(reference: Reference) -> Generator:
-    """Return the API client serving a reference model."""
+def api_generator(backend: str, model: str, client: ApiClient) -> Generator:
+    """Return the official-SDK client for `model` at `backend` ("anthropic" or "openai")."""
     from procsft.inference.http_engine import Price
 
-    price = (
-        Price(reference.price.input_per_mtok, reference.price.output_per_mtok)
-        if reference.price
-        else None
-    )
+    price = client.price and Price(client.price.input_per_mtok, client.price.output_per_mtok)
     options = {
-        "base_url": reference.base_url,
-        "max_concurrency": reference.max_concurrency,
-        "timeout_s": reference.timeout_s,
+        "base_url": client.base_url,
+        "max_concurrency": client.max_concurrency,
+        "timeout_s": client.timeout_s,
         "price": price,
     }
-    if reference.api_key_env:
-        options["api_key_env"] = reference.api_key_env
-    if reference.backend == "anthropic":
+    if client.api_key_env:
+        options["api_key_env"] = client.api_key_env
+    if backend == "anthropic":
         from procsft.inference.anthropic_backend import AnthropicGenerator
 
-        return AnthropicGenerator(reference.model, **options)
+        return AnthropicGenerator(model, **options)
     from procsft.inference.openai_backend import OpenAIGenerator
 
-    return OpenAIGenerator(reference.model, **options)
+    return OpenAIGenerator(model, **options)

@@ -1,4 +1,8 @@
-"""The deterministic `ANSWER:`-line scorer: the last `ANSWER:` line of a response wins."""
+"""The deterministic `ANSWER:`-line scorer: the last `ANSWER:` line of a response wins.
+
+A documented lenient mode also accepts prose ("The answer is 7") and is reported as its own
+scorer, so how much the strict format requirement costs each condition can be measured.
+"""
 
 from __future__ import annotations
 
@@ -13,19 +17,39 @@ ANSWER_LINE = re.compile(
 )
 
 
-def extract_answer(response: str) -> str | None:
-    """Return the text after the last `ANSWER:` line marker, or None when there is none."""
+# Lenient mode: the prose forms small models use instead of the marker ("The answer is: 7").
+PROSE_ANSWER = re.compile(
+    r"(?:final answer|the answer|answer|the result|result)\s*(?:is|was|would be|=)?\s*[:=]?\s*"
+    r"(?P<answer>-?[$€£]?\s*[0-9A-Za-z][^\n]*?)\s*[.!]?\s*$",
+    re.I | re.M,
+)
+
+
+def extract_answer(response: str, lenient: bool = False) -> str | None:
+    """Return the text after the last `ANSWER:` line marker; in lenient mode, else the last
+    prose statement of an answer; None when there is neither."""
     matches = ANSWER_LINE.findall(response)
-    return matches[-1].strip() if matches else None
+    if matches:
+        return matches[-1].strip()
+    if lenient:
+        prose = [m.group("answer").strip() for m in PROSE_ANSWER.finditer(response)]
+        return prose[-1] if prose else None
+    return None
 
 
-def score_extractor(episode: Episode, task: Task, scorer: str = "extractor") -> Verdict:
-    """Return the extractor's verdict on `episode`; rubric-only tasks get `passed=None`."""
-    extracted = extract_answer(episode.response)
+def score_extractor(
+    episode: Episode, task: Task, scorer: str = "extractor", lenient: bool = False
+) -> Verdict:
+    """Return the extractor's verdict on `episode`; rubric-only tasks get `passed=None`.
+
+    `format_ok` says whether the response has an `ANSWER:` line, in either mode; the lenient
+    mode may still pass a response without one, so its effect is measurable per condition.
+    """
+    extracted = extract_answer(episode.response, lenient=lenient)
     if task.reference is None:
         passed, reason = None, "no reference answer: judge-only task"
     elif extracted is None:
-        passed, reason = False, "no ANSWER: line"
+        passed, reason = False, "no answer statement" if lenient else "no ANSWER: line"
     elif answers_match(extracted, task.reference, task.answer_type, task.tolerance):
         passed, reason = True, "matches reference"
     else:
@@ -44,7 +68,7 @@ def score_extractor(episode: Episode, task: Task, scorer: str = "extractor") -> 
         seed=episode.seed,
         path_fingerprint=episode.path_fingerprint,
         passed=passed,
-        format_ok=extracted is not None,
+        format_ok=extract_answer(episode.response) is not None,
         extracted=extracted,
         reason=reason,
     )

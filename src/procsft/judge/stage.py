@@ -1,0 +1,96 @@
+"""The judging stage: every episode × every scorer → verdict rows, and scorer agreement."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from procsft.config import Scorer, StudyConfig
+from procsft.inference.factory import api_generator
+from procsft.inference.models import default_cache_dir, resolve_model
+from procsft.judge.agreement import agreement_report
+from procsft.judge.extractor import score_extractor
+from procsft.judge.llm import JUDGE_ERROR, JudgeSpend, JudgeTotals, VerdictCache, judge_episodes
+from procsft.run_folder import write_text_atomic
+from procsft.schema import Episode, RowLog, Task, Verdict
+
+
+def judge_all(
+    config: StudyConfig,
+    tasks: Sequence[Task],
+    episodes: Sequence[Episode],
+    verdicts_path: Path,
+    agreement_path: Path,
+) -> tuple[list[Verdict], dict[str, Any]]:
+    """Score every episode with every configured scorer; return the verdicts and stage facts.
+
+    Resumable: verdicts already in `verdicts_path` are kept, cached LLM verdicts cost nothing,
+    and verdicts that failed with a judge error are asked again.
+    """
+    by_id = {t.task_id: t for t in tasks}
+    log = RowLog(verdicts_path, Verdict)
+    retried = log.forget(lambda v: v.reason.startswith(JUDGE_ERROR))
+    cache = VerdictCache((config.storage.cache_dir or default_cache_dir()) / "verdicts")
+    spend = JudgeSpend(config.judge_budget.max_tokens, config.judge_budget.max_usd)
+    judges: dict[str, dict] = {}
+    for scorer in config.scorers:
+        missing = [e for e in episodes if f"{e.episode_id}|{scorer.name}" not in log]
+        if scorer.kind == "extractor":
+            log.append(
+                score_extractor(e, by_id[e.task_id], scorer.name, lenient=scorer.lenient)
+                for e in missing
+            )
+            continue
+        totals = JudgeTotals()
+        judge_path, make_generator, chunk = judge_engine(config, scorer)
+        try:
+            judge_episodes(
+                missing,
+                by_id,
+                scorer.name,
+                make_generator,
+                judge_path=judge_path,
+                cache=cache,
+                spend=spend,
+                totals=totals,
+                max_new_tokens=scorer.max_new_tokens,
+                chunk=chunk,
+                emit=log.append,
+            )
+        finally:
+            judges[scorer.name] = {"judge": judge_path, **totals.as_dict()}
+    order = [f"{e.episode_id}|{s.name}" for e in episodes for s in config.scorers]
+    verdicts = log.finalize(order)
+    extractors = [s.name for s in config.scorers if s.kind == "extractor"]
+    report = agreement_report(verdicts, extractors)
+    write_text_atomic(agreement_path, json.dumps(report, indent=2, allow_nan=False) + "\n")
+    return verdicts, {"retried_errors": retried, "judges": judges}
+
+
+def judge_engine(config: StudyConfig, scorer: Scorer) -> tuple[dict, Callable, int]:
+    """Return an LLM judge's identity (for the verdict cache), a maker of its generator, and
+    how many episodes to send per call."""
+    if scorer.backend == "transformers":
+        from procsft.inference.transformers_backend import TransformersGenerator
+
+        cache = config.storage.cache_dir or default_cache_dir()
+        resolved = resolve_model(scorer.model, None, cache)
+        identity = {
+            "engine": "transformers",
+            "model_id": resolved.model_id,
+            "weights_sha256": resolved.weights_sha256,
+            "dtype": config.compute.dtype,
+        }
+        maker = partial(
+            TransformersGenerator,
+            resolved,
+            dtype=config.compute.dtype,
+            device=config.compute.device,
+        )
+        return identity, maker, config.compute.batch_size
+    identity = {"engine": scorer.backend, "model_id": scorer.model, "base_url": scorer.base_url}
+    maker = partial(api_generator, scorer.backend, scorer.model, scorer)
+    return identity, maker, 4 * scorer.max_concurrency
