@@ -43,7 +43,12 @@ def test_unsupported_stage_refused_before_any_folder(tmp_path, cache_dir, subpro
 
 
 def test_end_to_end_run_on_tiny_model_and_resume(tmp_path, cache_dir, subprocess_env):
-    path = write_yaml(tmp_path / "c.yaml", tiny_config(tmp_path, cache_dir))
+    scorers = [
+        {"name": "extractor", "kind": "extractor"},
+        {"name": "tiny-judge", "kind": "llm", "backend": "transformers", "model": "tiny:qwen3.5",
+         "max_new_tokens": 16},
+    ]
+    path = write_yaml(tmp_path / "c.yaml", tiny_config(tmp_path, cache_dir, scorers=scorers))
     first = _run(["run", "--config", str(path)], subprocess_env)
     assert first.returncode == 0, first.stderr
     (run,) = (tmp_path / "runs").iterdir()
@@ -53,7 +58,10 @@ def test_end_to_end_run_on_tiny_model_and_resume(tmp_path, cache_dir, subprocess
     verdicts = list(read_rows(run / "verdicts.jsonl", Verdict))
     pairs = [(e.task_id, e.condition) for e in episodes]
     assert len(pairs) == len(set(pairs)) == 2 * 3 * 2  # skills × tasks × conditions
-    assert sorted((v.task_id, v.condition) for v in verdicts) == sorted(pairs)
+    assert sorted((v.task_id, v.condition) for v in verdicts) == sorted(pairs * 2)
+    assert {v.scorer for v in verdicts} == {"extractor", "tiny-judge"}
+    agreement = json.loads((run / "agreement.json").read_text())
+    assert agreement["pairs"][0]["a"] == "extractor" and "kappa" in agreement["pairs"][0]
     assert len({e.path_fingerprint for e in episodes}) == 1
     summary = json.loads((run / "summary.json").read_text())
     assert {r["condition"] for r in summary["pass_rates"]} == {"baseline", "curated"}

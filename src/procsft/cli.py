@@ -26,6 +26,14 @@ def _parser() -> argparse.ArgumentParser:
     rollout.add_argument("--config", type=Path, required=True, help="study config YAML")
     rollout.add_argument("--run-id", help="run folder name (default: <study>-<fingerprint>)")
 
+    judge = commands.add_parser(
+        "judge", help="score episodes with every configured scorer; write verdicts and agreement"
+    )
+    judge.add_argument("--config", type=Path, required=True, help="study config YAML (scorers)")
+    judge.add_argument("--episodes", type=Path, required=True, help="episodes.jsonl")
+    judge.add_argument("--holdout", type=Path, help="holdout.jsonl (default: beside the run's)")
+    judge.add_argument("--out", type=Path, help="folder for verdicts.jsonl and agreement.json")
+
     suite = commands.add_parser("suite", help="build the built-in suite or print its row schema")
     suite_commands = suite.add_subparsers(dest="suite_command", required=True, metavar="ACTION")
     build = suite_commands.add_parser("build", help="write skills, holdout and corpus files")

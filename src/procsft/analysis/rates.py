@@ -23,9 +23,10 @@ class PassRate:
     n: int
     passed: int
     undecided: int
-    pass_rate: float
-    ci_low: float
-    ci_high: float
+    pass_rate: float | None
+    """None when every verdict was undecided (n = 0)."""
+    ci_low: float | None
+    ci_high: float | None
 
     def as_dict(self) -> dict:
         return asdict(self) | {"ci_method": "wilson", "confidence": CONFIDENCE}
@@ -56,21 +57,14 @@ def pass_rates(verdicts: Iterable[Verdict]) -> list[PassRate]:
     for (configuration, condition, scorer), outcomes in sorted(groups.items()):
         decided = [o for o in outcomes if o is not None]
         n, passed = len(decided), sum(decided)
-        low, high = (
-            proportion_confint(passed, n, alpha=1 - CONFIDENCE, method="wilson") if n else (0, 0)
-        )
+        if n:
+            low, high = proportion_confint(passed, n, alpha=1 - CONFIDENCE, method="wilson")
+            rate, low, high = passed / n, float(low), float(high)
+        else:
+            rate = low = high = None
+        undecided = len(outcomes) - n
         rates.append(
-            PassRate(
-                configuration,
-                condition,
-                scorer,
-                n,
-                passed,
-                len(outcomes) - n,
-                passed / n if n else float("nan"),
-                float(low),
-                float(high),
-            )
+            PassRate(configuration, condition, scorer, n, passed, undecided, rate, low, high)
         )
     return rates
 

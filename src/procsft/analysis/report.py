@@ -10,9 +10,15 @@ from rich.table import Table
 from procsft.analysis.rates import Delta, PassRate
 
 
-def _interval(low: float, high: float, signed: bool = False) -> str:
+def _interval(low: float | None, high: float | None, signed: bool = False) -> str:
+    if low is None or high is None:
+        return "—"
     fmt = "{:+.3f}" if signed else "{:.3f}"
     return f"[{fmt.format(low)}, {fmt.format(high)}]"
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
 
 
 def headline(delta: Delta) -> str:
@@ -37,7 +43,7 @@ def print_table(rates: list[PassRate], deltas: list[Delta], console: Console) ->
             r.scorer,
             r.condition,
             str(r.n),
-            f"{r.pass_rate:.3f}",
+            _rate(r.pass_rate),
             _interval(r.ci_low, r.ci_high),
         )
     for d in deltas:
@@ -70,7 +76,7 @@ def render_markdown(summary: dict[str, Any], rates: list[PassRate], deltas: list
         "| --- | --- | --- | ---: | ---: | ---: | ---: | --- |",
         *[
             f"| {r.configuration} | {r.scorer} | {r.condition} | {r.n} | {r.passed} | "
-            f"{r.undecided} | {r.pass_rate:.3f} | {_interval(r.ci_low, r.ci_high)} |"
+            f"{r.undecided} | {_rate(r.pass_rate)} | {_interval(r.ci_low, r.ci_high)} |"
             for r in rates
         ],
         "",
