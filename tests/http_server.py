@@ -88,8 +88,7 @@ class LoopbackLLMServer:
 
     def __enter__(self) -> LoopbackLLMServer:
         handler = type("Handler", (_Handler,), {"server_state": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _Server(("127.0.0.1", 0), handler)
         # A short poll interval keeps shutdown (once per test) from costing half a second.
         serve = self._httpd.serve_forever
         threading.Thread(target=serve, kwargs={"poll_interval": 0.02}, daemon=True).start()
@@ -115,6 +114,11 @@ class LoopbackLLMServer:
     def _leave(self) -> None:
         with self._lock:
             self._in_flight -= 1
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the default (5) refuses bursts of concurrent connections
 
 
 class _Handler(BaseHTTPRequestHandler):

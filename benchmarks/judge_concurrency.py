@@ -1,0 +1,95 @@
+"""Judge throughput: 400 judgements against the loopback judge (50 ms per reply) at
+concurrency 16, as a fraction of the ideal rate (16 / 50 ms = 320 per second). Goal ≥ 0.8."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(Path(__file__).parent)]
+
+from record import record  # noqa: E402
+
+from procsft.config import StudyConfig  # noqa: E402
+from procsft.judge.stage import judge_all  # noqa: E402
+from procsft.schema import Episode, Task  # noqa: E402
+from tests.http_server import LoopbackLLMServer  # noqa: E402
+
+N, CONCURRENCY, LATENCY_S = 400, 16, 0.05
+
+
+def main() -> None:
+    os.environ["BENCH_JUDGE_KEY"] = "sk-bench"
+    task = Task(
+        task_id="t",
+        skill_id="s",
+        split="holdout",
+        prompt="What is 6 x 7?",
+        answer_type="integer",
+        reference="42",
+    )
+    episodes = [
+        Episode(
+            episode_id=f"m/pre|t|baseline|seed={i}",
+            configuration="m/pre",
+            student="m",
+            size="1B",
+            stage="pre",
+            task_id="t",
+            skill_id="s",
+            condition="baseline",
+            seed=i,
+            messages=[],
+            response=f"ANSWER: {i}",
+            finish_reason="stop",
+            prompt_tokens=1,
+            completion_tokens=1,
+            path_fingerprint="f",
+            path={},
+        )
+        for i in range(N)
+    ]
+    tmp = Path(tempfile.mkdtemp())
+    with LoopbackLLMServer() as server:
+        server.set_delay(LATENCY_S)
+        server.respond_with(lambda _: "Checked.\nVERDICT: FAIL")
+        config = StudyConfig.model_validate(
+            {
+                "study": "bench",
+                "students": [{"name": "m", "source": "tiny:qwen3.5", "size": "1B", "params": 1}],
+                "scorers": [
+                    {
+                        "name": "judge",
+                        "kind": "llm",
+                        "backend": "openai",
+                        "model": "g",
+                        "base_url": f"{server.url}/v1",
+                        "api_key_env": "BENCH_JUDGE_KEY",
+                        "max_concurrency": CONCURRENCY,
+                    }
+                ],
+                "storage": {"cache_dir": str(tmp / "cache")},
+            }
+        )
+        start = time.perf_counter()
+        judge_all(config, [task], episodes, tmp / "v.jsonl", tmp / "a.json")
+        seconds = time.perf_counter() - start
+        peak = server.max_in_flight
+    ideal = CONCURRENCY / LATENCY_S
+    record(
+        "judge_concurrency",
+        [
+            {"metric": "judgements per second", "value": round(N / seconds, 1)},
+            {"metric": "ideal per second (concurrency / latency)", "value": ideal},
+            {"metric": "most requests in flight", "value": peak},
+            {"metric": "achieved / ideal rate", "value": N / seconds / ideal, "goal": 0.8},
+        ],
+    )
+
+
+if __name__ == "__main__":
+    main()
