@@ -35,6 +35,8 @@ class Student(_Strict):
     """Size label shown in tables and plots (e.g. `0.8B`)."""
     params: int = Field(gt=0)
     """Parameter count; orders sizes in the trajectory."""
+    new: bool = False
+    """A size the paper did not measure (e.g. 8B, 14B): its lift tests the paper's prediction."""
 
     @property
     def is_local_path(self) -> bool:
@@ -152,6 +154,20 @@ class Budget(_Strict):
     """Most dollars one run may spend on judges (needs `price`); `null`: no limit."""
 
 
+class Analysis(_Strict):
+    resamples: int = Field(2000, ge=100)
+    """Bootstrap resamples per interval."""
+    confidence: float = Field(0.95, gt=0.5, lt=1)
+    """Coverage of every interval."""
+    cluster_by_skill: bool = False
+    """Resample whole skills instead of tasks (tasks of a skill are not independent)."""
+    prediction_band: float = Field(0.05, gt=0)
+    """How far a new size's lift may fall from the earlier sizes' mean lift and still count as
+    "roughly uniform" in the prediction check."""
+    seed: int = 0
+    """Seed of the bootstrap."""
+
+
 class Suite(_Strict):
     seed: int = 0
     """Seed of the task generators; the same seed gives byte-identical suite files."""
@@ -231,6 +247,8 @@ class StudyConfig(_Strict):
     scorers: list[Scorer] = [Scorer(name="extractor", kind="extractor")]
     """Scorers applied to every episode."""
     judge_budget: Budget = Budget()
+    analysis: Analysis = Analysis()
+    """Intervals and the prediction check."""
     """Spending cap of the judging stage; reaching it stops the stage cleanly."""
     suite: Suite = Suite()
     """How the built-in suite is generated."""

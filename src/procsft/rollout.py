@@ -35,9 +35,15 @@ class Configuration:
     student: str
     size: str
     stage: Stage
+    recipe: str | None = None
+    """`post` only: the SFT recipe of the adapter."""
+    train_seed: int | None = None
+    """`post` only: the training seed of the adapter."""
 
     @property
     def name(self) -> str:
+        if self.stage == "post":
+            return f"{self.student}/post/{self.recipe}/seed{self.train_seed}"
         return f"{self.student}/{self.stage}"
 
 
@@ -159,6 +165,8 @@ def rollout(
                     student=configuration.student,
                     size=configuration.size,
                     stage=configuration.stage,
+                    recipe=configuration.recipe,
+                    train_seed=configuration.train_seed,
                     task_id=p.task.task_id,
                     skill_id=p.task.skill_id,
                     condition=p.condition,

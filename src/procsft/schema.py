@@ -107,6 +107,10 @@ class Episode(Row):
     """Size label of the student."""
     stage: Stage
     """`pre`, `post` or `reference`."""
+    recipe: str | None = None
+    """`post` only: the SFT recipe of the adapter."""
+    train_seed: int | None = None
+    """`post` only: the training seed of the adapter."""
     task_id: str
     """The holdout task."""
     skill_id: str
@@ -148,6 +152,8 @@ class Verdict(Row):
     student: str
     size: str
     stage: Stage
+    recipe: str | None = None
+    train_seed: int | None = None
     task_id: str
     skill_id: str
     condition: Condition

@@ -62,6 +62,8 @@ def score_extractor(
         student=episode.student,
         size=episode.size,
         stage=episode.stage,
+        recipe=episode.recipe,
+        train_seed=episode.train_seed,
         task_id=episode.task_id,
         skill_id=episode.skill_id,
         condition=episode.condition,

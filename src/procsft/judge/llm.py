@@ -149,6 +149,8 @@ def _verdict(episode: Episode, scorer: str, passed: bool | None, reason: str, te
         student=episode.student,
         size=episode.size,
         stage=episode.stage,
+        recipe=episode.recipe,
+        train_seed=episode.train_seed,
         task_id=episode.task_id,
         skill_id=episode.skill_id,
         condition=episode.condition,
