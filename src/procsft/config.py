@@ -205,6 +205,8 @@ class Subset(_Strict):
     """Only these skill ids (smoke runs); `null` keeps every skill."""
     tasks_per_skill: int | None = Field(None, ge=1)
     """Keep the first N holdout tasks of each skill; `null` keeps all."""
+    corpus_rows: int | None = Field(None, ge=1)
+    """Train on N corpus rows, taken round-robin over skills; `null` trains on all."""
 
 
 class Storage(_Strict):
@@ -225,6 +227,9 @@ class Compute(_Strict):
     """Prompts generated together (left-padded)."""
     threads: int | None = Field(None, ge=1)
     """torch intra-op threads; `null` leaves torch's default."""
+    checkpoint_every: int | None = Field(None, ge=1)
+    """Training checkpoint interval in optimizer steps; a killed training resumes from the
+    last one. `null`: no checkpoints."""
 
 
 class StudyConfig(_Strict):

@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from functools import partial
+from itertools import zip_longest
 from pathlib import Path
 
 import yaml
@@ -25,16 +26,17 @@ from procsft.errors import ConfigError
 from procsft.inference.factory import api_generator, student_generator
 from procsft.inference.models import default_cache_dir, resolve_model
 from procsft.inference.path import path_differences
+from procsft.inference.probe import check_adapter_effect
 from procsft.inference.protocol import Generator
 from procsft.judge.stage import judge_all
 from procsft.rollout import Configuration, plan_episodes, rollout
 from procsft.run_folder import RunFolder, write_text_atomic
-from procsft.schema import Episode, RowLog, Skill, Task, Verdict, read_rows
+from procsft.schema import CorpusRow, Episode, RowLog, Skill, Task, Verdict, read_rows
 from procsft.suite.build import build_suite, select_skills
 from procsft.suite.files import write_suite
 from procsft.validate import ValidationFailed, tokenizer_counter, validate_suite
 
-RUNNABLE_STAGES = ("pre", "reference")
+RUNNABLE_STAGES = ("pre", "post", "reference")
 
 
 def check_runnable(config: StudyConfig, source: Path) -> None:
@@ -42,7 +44,7 @@ def check_runnable(config: StudyConfig, source: Path) -> None:
     for stage in config.stages:
         if stage not in RUNNABLE_STAGES:
             raise ConfigError(
-                f"{source}: stages: {stage!r} is not supported yet (supported: pre, reference)"
+                f"{source}: stages: {stage!r} is not supported (supported: pre, post, reference)"
             )
     if not config.suite.user_files:
         select_skills(config.subset.skills)
@@ -64,7 +66,8 @@ def run_study(
 
     _suite_stage(config, run)
     skills, tasks = _validate_stage(config, run, console)
-    episodes = _rollout_stage(config, run, skills, tasks)
+    adapters = _train_stage(config, run, skills, console)
+    episodes = _rollout_stage(config, run, skills, tasks, adapters)
     console.print(f"episodes: {run.episodes} ({len(episodes)} rows)")
     if until == "rollout":
         return run
@@ -146,20 +149,83 @@ def _validate_stage(
     return skills, tasks
 
 
+Adapters = dict[tuple[str, str, int], Path]
+"""Trained adapter folders by (student, recipe, training seed)."""
+
+
+def _corpus_subset(corpus: list[CorpusRow], limit: int | None) -> list[CorpusRow]:
+    """Return `limit` rows taken round-robin over skills, so a small budget covers them all."""
+    if limit is None:
+        return corpus
+    by_skill: dict[str, list[CorpusRow]] = {}
+    for row in corpus:
+        by_skill.setdefault(row.skill_id, []).append(row)
+    ordered = [row for group in zip_longest(*by_skill.values()) for row in group if row]
+    return ordered[:limit]
+
+
+def _train_stage(
+    config: StudyConfig, run: RunFolder, skills: list[Skill], console: Console
+) -> Adapters:
+    """Train one adapter per student × recipe × seed (stage `post` only); finished adapters
+    are kept, and a killed training resumes from its last checkpoint."""
+    if "post" not in config.stages:
+        return {}
+    from procsft.train import train_adapter
+
+    if not run.corpus.exists():
+        raise ConfigError(
+            "stage `post` needs a corpus: give suite.corpus or use the built-in suite"
+        )
+    corpus = _corpus_subset(list(read_rows(run.corpus, CorpusRow)), config.subset.corpus_rows)
+    cache = config.storage.cache_dir or default_cache_dir()
+    adapters: Adapters = {}
+    facts = {}
+    for student in config.students:
+        resolved = resolve_model(student.source, student.revision, cache)
+        for recipe in config.recipes:
+            for seed in config.seeds:
+                out = run.adapters / student.name / recipe.name / f"seed{seed}"
+                console.print(f"training {student.name} / {recipe.name} / seed {seed}")
+                result = train_adapter(
+                    resolved,
+                    corpus,
+                    skills,
+                    recipe,
+                    seed=seed,
+                    out=out,
+                    device=config.compute.device,
+                    checkpoint_every=config.compute.checkpoint_every,
+                )
+                adapters[(student.name, recipe.name, seed)] = out
+                facts[f"{student.name}/{recipe.name}/seed{seed}"] = {
+                    key: result.meta.get(key)
+                    for key in ("steps", "tokens_per_second", "wall_seconds", "final_loss")
+                } | {"trained_now": result.trained}
+    outputs = [p / "train_meta.json" for p in adapters.values()]
+    run.record_stage("train", "done", outputs, rows=len(corpus), adapters=facts)
+    return adapters
+
+
 Planned = tuple[Configuration, Callable[[], Generator], int]
 
 
-def _configurations(config: StudyConfig) -> list[Planned]:
+def _configurations(config: StudyConfig, adapters: Adapters) -> list[Planned]:
     """Return every configuration to roll out, a (lazy) maker of its generator, and the number
     of episodes to request per call (a padded batch locally; a few rounds of the concurrency
     limit for an API, so a kill loses little)."""
     cache = config.storage.cache_dir or default_cache_dir()
     out: list[Planned] = []
-    if "pre" in config.stages:
-        for s in config.students:
+    for s in config.students:
+        if "pre" in config.stages:
             configuration = Configuration(student=s.name, size=s.size, stage="pre")
             maker = partial(student_generator, s, config.compute, cache)
             out.append((configuration, maker, config.compute.batch_size))
+        for (name, recipe, seed), adapter in adapters.items():
+            if name == s.name:
+                configuration = Configuration(s.name, s.size, "post", recipe, seed)
+                maker = partial(_probed_generator, s, config, cache, adapter)
+                out.append((configuration, maker, config.compute.batch_size))
     if "reference" in config.stages:
         for r in config.references:
             configuration = Configuration(student=r.name, size="reference", stage="reference")
@@ -168,8 +234,28 @@ def _configurations(config: StudyConfig) -> list[Planned]:
     return out
 
 
+def _probed_generator(student, config: StudyConfig, cache: Path, adapter: Path) -> Generator:
+    """Return the adapted generator once the probe shows the adapter changes the model."""
+    adapted = student_generator(student, config.compute, cache, adapter=adapter)
+    base = student_generator(student, config.compute, cache)
+    check_adapter_effect(base, adapted, PROBE_PROMPTS)
+    return adapted
+
+
+PROBE_PROMPTS = (
+    "What is 17 + 25? Show your work.",
+    "Convert 3 h 20 min to minutes.",
+    "What is the median of 4, 9, 1, 7, 3?",
+    'Shift every letter of "cab" forward by 2.',
+)
+
+
 def _rollout_stage(
-    config: StudyConfig, run: RunFolder, skills: list[Skill], tasks: list[Task]
+    config: StudyConfig,
+    run: RunFolder,
+    skills: list[Skill],
+    tasks: list[Task],
+    adapters: Adapters,
 ) -> list[Episode]:
     if config.compute.threads:
         import torch
@@ -177,7 +263,7 @@ def _rollout_stage(
         torch.set_num_threads(config.compute.threads)
     log = RowLog(run.episodes, Episode)
     order, facts = [], {}
-    for configuration, make_generator, batch_size in _configurations(config):
+    for configuration, make_generator, batch_size in _configurations(config, adapters):
         plan = plan_episodes(
             configuration, skills, tasks, config.conditions, config.seeds, config.decoding
         )
