@@ -35,18 +35,25 @@ def test_unknown_key_one_line_exit_2_no_run_folder(tmp_path, cache_dir, subproce
     assert not (tmp_path / "runs").exists()
 
 
-def test_unsupported_stage_refused_before_any_folder(tmp_path, cache_dir, subprocess_env):
-    path = write_yaml(tmp_path / "c.yaml", tiny_config(tmp_path, cache_dir, stages=["pre", "post"]))
+def test_unrunnable_config_refused_before_any_folder(tmp_path, cache_dir, subprocess_env):
+    recipes = [{"name": "full", "method": "full"}]
+    config = tiny_config(tmp_path, cache_dir, stages=["pre", "post"], recipes=recipes)
+    path = write_yaml(tmp_path / "c.yaml", config)
     result = _run(["run", "--config", str(path)], subprocess_env)
-    assert result.returncode == 2 and "'post'" in result.stderr
+    assert result.returncode == 2 and "use method lora" in result.stderr
     assert not (tmp_path / "runs").exists()
 
 
 def test_end_to_end_run_on_tiny_model_and_resume(tmp_path, cache_dir, subprocess_env):
     scorers = [
         {"name": "extractor", "kind": "extractor"},
-        {"name": "tiny-judge", "kind": "llm", "backend": "transformers", "model": "tiny:qwen3.5",
-         "max_new_tokens": 16},
+        {
+            "name": "tiny-judge",
+            "kind": "llm",
+            "backend": "transformers",
+            "model": "tiny:qwen3.5",
+            "max_new_tokens": 16,
+        },
     ]
     path = write_yaml(tmp_path / "c.yaml", tiny_config(tmp_path, cache_dir, scorers=scorers))
     first = _run(["run", "--config", str(path)], subprocess_env)
@@ -68,9 +75,9 @@ def test_end_to_end_run_on_tiny_model_and_resume(tmp_path, cache_dir, subprocess
     assert summary["procedural_delta"][0]["n_tasks"] == 6
     assert "Δ" in first.stdout and "report:" in first.stdout
 
-    before = {p.name: p.read_bytes() for p in run.iterdir() if p.suffix == ".jsonl"}
+    files = sorted(run.rglob("*.jsonl"))
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in files}
     second = _run(["run", "--config", str(path)], subprocess_env)
     assert second.returncode == 0, second.stderr
-    manifest = json.loads((run / "manifest.json").read_text())
-    assert manifest["stages"]["rollout"]["configurations"]["tiny/pre"]["generated"] == 0
-    assert {p.name: p.read_bytes() for p in run.iterdir() if p.suffix == ".jsonl"} == before
+    # Nothing is made again: every row file is untouched, byte for byte and by mtime.
+    assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in files} == before

@@ -41,7 +41,7 @@ def test_killed_rollout_resumes_to_the_uninterrupted_result(tmp_path, cache_dir,
     partial = None
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
-        found = list((tmp_path / "killed").glob("*/episodes.jsonl.partial"))
+        found = list((tmp_path / "killed").glob("*/rollout/tiny__pre.jsonl.partial"))
         if found and len(found[0].read_bytes().splitlines()) >= 4:
             partial = found[0]
             break
@@ -50,7 +50,7 @@ def test_killed_rollout_resumes_to_the_uninterrupted_result(tmp_path, cache_dir,
     proc.wait()
     assert partial is not None, "the rollout finished before it could be killed"
     made_before = len(partial.read_bytes().splitlines())
-    assert not partial.with_name("episodes.jsonl").exists()
+    assert not partial.with_name("tiny__pre.jsonl").exists()
 
     subprocess.run(
         [*PROCSFT, "run", "--config", str(killed)],
@@ -58,7 +58,7 @@ def test_killed_rollout_resumes_to_the_uninterrupted_result(tmp_path, cache_dir,
         check=True,
         capture_output=True,
     )
-    run = partial.parent
+    run = partial.parents[1]
     manifest = json.loads((run / "manifest.json").read_text())
     generated = manifest["stages"]["rollout"]["configurations"]["tiny/pre"]["generated"]
     assert generated <= 24 - made_before + 1  # at most one torn batch is redone

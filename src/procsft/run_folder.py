@@ -46,6 +46,10 @@ class RunFolder:
     def episodes(self) -> Path:
         return self.root / "episodes.jsonl"
 
+    def shard(self, configuration: str) -> Path:
+        """Return the episode rows of one configuration (its name's "/" become "__")."""
+        return self.root / "rollout" / f"{configuration.replace('/', '__')}.jsonl"
+
     @property
     def verdicts(self) -> Path:
         return self.root / "verdicts.jsonl"
@@ -71,12 +75,16 @@ class RunFolder:
             return json.loads(self.manifest.read_text())
         return {"stages": {stage: {"status": "pending"} for stage in STAGES}}
 
+    def hashes(self, paths: list[Path]) -> dict[str, str]:
+        """Return the sha256 of each path, keyed by its path inside the run folder."""
+        return {str(p.relative_to(self.root)): _sha256(p) for p in paths}
+
     def record_stage(self, stage: str, status: str, outputs: list[Path], **facts: Any) -> None:
         """Record a stage's status, its outputs' sha256 and any facts (counts, seconds)."""
         manifest = self.read_manifest()
         manifest["stages"][stage] = {
             "status": status,
-            "outputs": {str(p.relative_to(self.root)): _sha256(p) for p in outputs},
+            "outputs": self.hashes(outputs),
             **facts,
         }
         write_text_atomic(self.manifest, json.dumps(manifest, indent=2) + "\n")

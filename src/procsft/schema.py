@@ -221,13 +221,18 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def write_rows(path: str | Path, rows: Iterable[Row]) -> None:
-    """Write rows to `path` atomically: a temp file, fsync, then rename over the target."""
+    """Write rows to `path` atomically: a temp file, fsync, then rename over the target.
+
+    A file that already holds exactly these rows is left alone, so a rerun that changes
+    nothing touches nothing."""
     path = Path(path)
+    data = b"".join(_encode(row) for row in rows)
+    if path.exists() and path.stat().st_size == len(data) and path.read_bytes() == data:
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     with tmp.open("wb") as handle:
-        for row in rows:
-            handle.write(_encode(row))
+        handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)

@@ -1,53 +1,39 @@
-"""`procsft run`: the embedded study end to end — suite, validation, rollout, scoring, analysis.
+"""`procsft run`: the study end to end — suite, validation, SFT, rollout, judging, analysis.
 
 Each stage reads the rows the previous one wrote in the run folder, so a rerun of the same
-config resumes: finished stages are kept, and rollout and scoring produce only missing rows.
+config resumes: finished stages are kept, and training, rollout and scoring make only what is
+missing.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import time
-from collections import Counter
-from collections.abc import Callable
-from functools import partial
-from itertools import zip_longest
 from pathlib import Path
 
 import yaml
 from rich.console import Console
 
-from procsft.analysis.rates import pass_rates, procedural_deltas
-from procsft.analysis.report import print_table, render_markdown
+from procsft import stages
 from procsft.config import StudyConfig
 from procsft.errors import ConfigError
-from procsft.inference.factory import api_generator, student_generator
-from procsft.inference.models import default_cache_dir, resolve_model
-from procsft.inference.path import path_differences
-from procsft.inference.probe import check_adapter_effect
-from procsft.inference.protocol import Generator
-from procsft.judge.stage import judge_all
-from procsft.rollout import Configuration, plan_episodes, rollout
 from procsft.run_folder import RunFolder, write_text_atomic
-from procsft.schema import CorpusRow, Episode, RowLog, Skill, Task, Verdict, read_rows
-from procsft.suite.build import build_suite, select_skills
-from procsft.suite.files import write_suite
-from procsft.validate import ValidationFailed, tokenizer_counter, validate_suite
-
-RUNNABLE_STAGES = ("pre", "post", "reference")
+from procsft.suite.build import select_skills
 
 
 def check_runnable(config: StudyConfig, source: Path) -> None:
-    """Refuse, before any folder is made, what this version of the pipeline cannot run."""
-    for stage in config.stages:
-        if stage not in RUNNABLE_STAGES:
-            raise ConfigError(
-                f"{source}: stages: {stage!r} is not supported (supported: pre, post, reference)"
-            )
+    """Refuse, before any folder is made, what the config asks for but cannot run."""
     if not config.suite.user_files:
         select_skills(config.subset.skills)
+    if "post" in config.stages and any(r.method != "lora" for r in config.recipes):
+        raise ConfigError(f"{source}: recipes: stage `post` rolls out adapters: use method lora")
+
+
+def open_run(config: StudyConfig, source: Path, run_id: str | None = None) -> RunFolder:
+    """Return the run folder of `config`, created with its `config.yaml` on first use."""
+    check_runnable(config, source)
+    run = RunFolder(config.storage.runs_dir / (run_id or config.run_id()))
+    run.root.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(run.config, yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
+    return run
 
 
 def run_study(
@@ -58,290 +44,16 @@ def run_study(
     until: str = "analyze",
 ) -> RunFolder:
     """Run the stages of `config` up to `until` into its run folder and return the folder."""
-    check_runnable(config, source)
-    run = RunFolder(config.storage.runs_dir / (run_id or config.run_id()))
-    run.root.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(run.config, yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
+    run = open_run(config, source, run_id)
     console.print(f"run folder: {run.root}")
-
-    _suite_stage(config, run)
-    skills, tasks = _validate_stage(config, run, console)
-    adapters = _train_stage(config, run, skills, console)
-    episodes = _rollout_stage(config, run, skills, tasks, adapters)
+    stages.suite_stage(config, run)
+    stages.validate_stage(config, run, console)
+    stages.train_stage(config, run, console)
+    stages.rollout_stage(config, run)
+    episodes = stages.collect_episodes(config, run)
     console.print(f"episodes: {run.episodes} ({len(episodes)} rows)")
     if until == "rollout":
         return run
-    verdicts = _judge_stage(config, run, tasks, episodes)
-    _analyze_stage(config, run, verdicts, episodes, console)
+    stages.judge_stage(config, run)
+    stages.analyze_stage(config, run, console)
     return run
-
-
-def _suite_stage(config: StudyConfig, run: RunFolder) -> None:
-    """Put the suite's row files in the run folder: the user's own, or the built-in suite."""
-    if run.holdout.exists():
-        return
-    files = config.suite.user_files
-    if files:
-        # The holdout is copied last: its presence marks a finished stage.
-        for name in sorted(files, key=lambda name: name == "holdout"):
-            target = run.root / "suite" / f"{name}.jsonl"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.tmp")
-            shutil.copyfile(files[name].expanduser(), tmp)
-            os.replace(tmp, target)
-        counts = {"source": "user files"}
-    else:
-        built = build_suite(
-            config.suite.seed,
-            config.suite.tasks_per_skill,
-            config.suite.corpus_per_skill,
-            config.subset.skills,
-        )
-        counts = write_suite(run.root / "suite.tmp", built)["counts"]
-        shutil.rmtree(run.root / "suite", ignore_errors=True)
-        os.replace(run.root / "suite.tmp", run.root / "suite")
-    outputs = [p for p in (run.skills, run.holdout, run.corpus) if p.exists()]
-    run.record_stage("suite", "done", outputs, counts=counts)
-
-
-def _validate_stage(
-    config: StudyConfig, run: RunFolder, console: Console
-) -> tuple[list[Skill], list[Task]]:
-    """Validate the suite rows (Great Expectations); nothing downstream runs if one fails."""
-    cache = config.storage.cache_dir or default_cache_dir()
-    counters = [
-        tokenizer_counter(resolved.load_from, resolved.revision)
-        for resolved in (resolve_model(s.source, s.revision, cache) for s in config.students)
-    ]
-    report = validate_suite(
-        run.skills,
-        run.holdout,
-        run.corpus if run.corpus.exists() else None,
-        tasks_per_skill=config.suite.tasks_per_skill,
-        max_length=min(recipe.max_length for recipe in config.recipes),
-        # Every student trains on the corpus: the longest tokenization must fit.
-        count_tokens=lambda messages: max(count(messages) for count in counters),
-        leakage_threshold=config.suite.leakage_threshold,
-        max_mb=config.suite.max_file_mb,
-    )
-    report.write(run.validation)
-    outputs = [run.validation / "validation.json", run.validation / "validation.md"]
-    if not report.success:
-        run.record_stage("validate", "failed", outputs)
-        for failure in report.failures:
-            console.print(f"validation failed: {failure.line()}", markup=False, highlight=False)
-        raise ValidationFailed(
-            f"{len(report.failures)} expectations failed; see {run.validation / 'validation.md'}"
-        )
-    skills = list(read_rows(run.skills, Skill))
-    tasks = list(read_rows(run.holdout, Task))
-    if config.subset.skills is not None:
-        tasks = [t for t in tasks if t.skill_id in config.subset.skills]
-    if config.subset.tasks_per_skill is not None:
-        kept: Counter[str] = Counter()
-        subset = []
-        for task in tasks:
-            kept[task.skill_id] += 1
-            if kept[task.skill_id] <= config.subset.tasks_per_skill:
-                subset.append(task)
-        tasks = subset
-    run.record_stage("validate", "done", outputs, counts=report.counts, rolled_out=len(tasks))
-    return skills, tasks
-
-
-Adapters = dict[tuple[str, str, int], Path]
-"""Trained adapter folders by (student, recipe, training seed)."""
-
-
-def _corpus_subset(corpus: list[CorpusRow], limit: int | None) -> list[CorpusRow]:
-    """Return `limit` rows taken round-robin over skills, so a small budget covers them all."""
-    if limit is None:
-        return corpus
-    by_skill: dict[str, list[CorpusRow]] = {}
-    for row in corpus:
-        by_skill.setdefault(row.skill_id, []).append(row)
-    ordered = [row for group in zip_longest(*by_skill.values()) for row in group if row]
-    return ordered[:limit]
-
-
-def _train_stage(
-    config: StudyConfig, run: RunFolder, skills: list[Skill], console: Console
-) -> Adapters:
-    """Train one adapter per student × recipe × seed (stage `post` only); finished adapters
-    are kept, and a killed training resumes from its last checkpoint."""
-    if "post" not in config.stages:
-        return {}
-    from procsft.train import train_adapter
-
-    if not run.corpus.exists():
-        raise ConfigError(
-            "stage `post` needs a corpus: give suite.corpus or use the built-in suite"
-        )
-    corpus = _corpus_subset(list(read_rows(run.corpus, CorpusRow)), config.subset.corpus_rows)
-    cache = config.storage.cache_dir or default_cache_dir()
-    adapters: Adapters = {}
-    facts = {}
-    for student in config.students:
-        resolved = resolve_model(student.source, student.revision, cache)
-        for recipe in config.recipes:
-            for seed in config.seeds:
-                out = run.adapters / student.name / recipe.name / f"seed{seed}"
-                console.print(f"training {student.name} / {recipe.name} / seed {seed}")
-                result = train_adapter(
-                    resolved,
-                    corpus,
-                    skills,
-                    recipe,
-                    seed=seed,
-                    out=out,
-                    device=config.compute.device,
-                    checkpoint_every=config.compute.checkpoint_every,
-                )
-                adapters[(student.name, recipe.name, seed)] = out
-                facts[f"{student.name}/{recipe.name}/seed{seed}"] = {
-                    key: result.meta.get(key)
-                    for key in ("steps", "tokens_per_second", "wall_seconds", "final_loss")
-                } | {"trained_now": result.trained}
-    outputs = [p / "train_meta.json" for p in adapters.values()]
-    run.record_stage("train", "done", outputs, rows=len(corpus), adapters=facts)
-    return adapters
-
-
-Planned = tuple[Configuration, Callable[[], Generator], int]
-
-
-def _configurations(config: StudyConfig, adapters: Adapters) -> list[Planned]:
-    """Return every configuration to roll out, a (lazy) maker of its generator, and the number
-    of episodes to request per call (a padded batch locally; a few rounds of the concurrency
-    limit for an API, so a kill loses little)."""
-    cache = config.storage.cache_dir or default_cache_dir()
-    out: list[Planned] = []
-    for s in config.students:
-        if "pre" in config.stages:
-            configuration = Configuration(student=s.name, size=s.size, stage="pre")
-            maker = partial(student_generator, s, config.compute, cache)
-            out.append((configuration, maker, config.compute.batch_size))
-        for (name, recipe, seed), adapter in adapters.items():
-            if name == s.name:
-                configuration = Configuration(s.name, s.size, "post", recipe, seed)
-                maker = partial(_probed_generator, s, config, cache, adapter)
-                out.append((configuration, maker, config.compute.batch_size))
-    if "reference" in config.stages:
-        for r in config.references:
-            configuration = Configuration(student=r.name, size="reference", stage="reference")
-            maker = partial(api_generator, r.backend, r.model, r)
-            out.append((configuration, maker, 4 * r.max_concurrency))
-    return out
-
-
-def _probed_generator(student, config: StudyConfig, cache: Path, adapter: Path) -> Generator:
-    """Return the adapted generator once the probe shows the adapter changes the model."""
-    adapted = student_generator(student, config.compute, cache, adapter=adapter)
-    base = student_generator(student, config.compute, cache)
-    check_adapter_effect(base, adapted, PROBE_PROMPTS)
-    return adapted
-
-
-PROBE_PROMPTS = (
-    "What is 17 + 25? Show your work.",
-    "Convert 3 h 20 min to minutes.",
-    "What is the median of 4, 9, 1, 7, 3?",
-    'Shift every letter of "cab" forward by 2.',
-)
-
-
-def _rollout_stage(
-    config: StudyConfig,
-    run: RunFolder,
-    skills: list[Skill],
-    tasks: list[Task],
-    adapters: Adapters,
-) -> list[Episode]:
-    if config.compute.threads:
-        import torch
-
-        torch.set_num_threads(config.compute.threads)
-    log = RowLog(run.episodes, Episode)
-    order, facts = [], {}
-    for configuration, make_generator, batch_size in _configurations(config, adapters):
-        plan = plan_episodes(
-            configuration, skills, tasks, config.conditions, config.seeds, config.decoding
-        )
-        stats = rollout(
-            configuration,
-            plan,
-            make_generator,
-            log,
-            decoding=config.decoding,
-            batch_size=batch_size,
-        )
-        order += [p.episode_id for p in plan]
-        facts[configuration.name] = stats.as_dict()
-    episodes = log.finalize(order)
-    run.record_stage("rollout", "done", [run.episodes], configurations=facts)
-    return episodes
-
-
-def _judge_stage(
-    config: StudyConfig, run: RunFolder, tasks: list[Task], episodes: list[Episode]
-) -> list[Verdict]:
-    verdicts, facts = judge_all(config, tasks, episodes, run.verdicts, run.agreement)
-    run.record_stage(
-        "judge", "done", [run.verdicts, run.agreement], verdicts=len(verdicts), **facts
-    )
-    return verdicts
-
-
-def _analyze_stage(
-    config: StudyConfig,
-    run: RunFolder,
-    verdicts: list[Verdict],
-    episodes: list[Episode],
-    console: Console,
-) -> None:
-    start = time.perf_counter()
-    rates = pass_rates(verdicts)
-    deltas = procedural_deltas(verdicts, seed=config.suite.seed)
-    configurations = {}
-    for e in episodes:
-        configurations.setdefault(
-            e.configuration,
-            {
-                "student": e.student,
-                "size": e.size,
-                "stage": e.stage,
-                "path_fingerprint": e.path_fingerprint,
-                "path": e.path,
-            },
-        )
-    names = sorted(configurations)
-    comparisons = [
-        {
-            "a": a,
-            "b": b,
-            "differing_fields": path_differences(
-                configurations[a]["path"], configurations[b]["path"]
-            ),
-        }
-        for i, a in enumerate(names)
-        for b in names[i + 1 :]
-    ]
-    summary = {
-        "run_id": run.root.name,
-        "study": config.study,
-        "config_fingerprint": config.fingerprint(),
-        "episodes": len(episodes),
-        "verdicts": len(verdicts),
-        "configurations": configurations,
-        "path_comparisons": comparisons,
-        "pass_rates": [r.as_dict() for r in rates],
-        "procedural_delta": [d.as_dict() for d in deltas],
-        "rollout": run.read_manifest()["stages"]["rollout"].get("configurations", {}),
-    }
-    write_text_atomic(run.summary, json.dumps(summary, indent=2, allow_nan=False) + "\n")
-    write_text_atomic(run.report, render_markdown(summary, rates, deltas))
-    run.record_stage(
-        "analyze", "done", [run.summary, run.report], seconds=round(time.perf_counter() - start, 2)
-    )
-    print_table(rates, deltas, console)
-    console.print(f"report: {run.report}")
