@@ -19,6 +19,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--config", type=Path, required=True, help="study config YAML")
     run.add_argument("--run-id", help="run folder name (default: <study>-<fingerprint>)")
+    run.add_argument(
+        "--allow-path-mismatch",
+        action="store_true",
+        help="compute Δ and lift across mismatched inference paths, stamping every such number",
+    )
+
+    analyze = commands.add_parser(
+        "analyze", help="rates, Δ, lift, intervals, plots and the report from a run's verdicts"
+    )
+    analyze.add_argument("--verdicts", type=Path, required=True, help="a run's verdicts.jsonl")
+    analyze.add_argument("--allow-path-mismatch", action="store_true")
 
     rollout = commands.add_parser(
         "rollout", help="run a config up to its episodes: suite, validation, rollout (resumes)"
@@ -75,7 +86,20 @@ def _run(args: argparse.Namespace) -> None:
 
     config = load_config(args.config)
     until = "rollout" if args.command == "rollout" else "analyze"
-    run_study(config, args.config, Console(), run_id=args.run_id, until=until)
+    allow = getattr(args, "allow_path_mismatch", False)
+    run_study(config, args.config, Console(), args.run_id, until, allow_path_mismatch=allow)
+
+
+def _analyze(args: argparse.Namespace) -> None:
+    from rich.console import Console
+
+    from procsft.config import load_config
+    from procsft.run_folder import RunFolder
+    from procsft.stages import analyze_stage
+
+    run = RunFolder(args.verdicts.resolve().parent)
+    config = load_config(run.config)
+    analyze_stage(config, run, Console(), args.allow_path_mismatch)
 
 
 def _suite(args: argparse.Namespace) -> None:
@@ -156,6 +180,7 @@ def _distill(args: argparse.Namespace) -> None:
 COMMANDS = {
     "run": _run,
     "rollout": _run,
+    "analyze": _analyze,
     "suite": _suite,
     "validate": _validate,
     "distill": _distill,

@@ -67,6 +67,14 @@ class RunFolder:
         return self.root / "report.md"
 
     @property
+    def report_html(self) -> Path:
+        return self.root / "report.html"
+
+    @property
+    def plots(self) -> Path:
+        return self.root / "plots"
+
+    @property
     def manifest(self) -> Path:
         return self.root / "manifest.json"
 

@@ -19,13 +19,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from procsft.analysis.rates import pass_rates, procedural_deltas
-from procsft.analysis.report import print_table, render_markdown
 from procsft.config import Student, StudyConfig
 from procsft.errors import ConfigError
 from procsft.inference.factory import api_generator, student_generator
 from procsft.inference.models import default_cache_dir, resolve_model
-from procsft.inference.path import path_differences
 from procsft.inference.probe import check_adapter_effect
 from procsft.inference.protocol import Generator
 from procsft.judge.stage import judge_all
@@ -301,53 +298,38 @@ def judge_stage(config: StudyConfig, run: RunFolder) -> list[Verdict]:
     return verdicts
 
 
-def analyze_stage(config: StudyConfig, run: RunFolder, console: Console) -> None:
-    """Write `summary.json` and `report.md` from the verdicts, and print the headline table."""
+def analyze_stage(
+    config: StudyConfig, run: RunFolder, console: Console, allow_path_mismatch: bool = False
+) -> dict:
+    """Write `summary.json`, `report.md`, `report.html` and the plots from the verdicts, print
+    the headline table, and return the summary."""
+    from procsft.analysis import analyze, paths_from_episodes, print_table
+
     start = time.perf_counter()
     verdicts = list(read_rows(run.verdicts, Verdict))
     episodes = list(read_rows(run.episodes, Episode))
-    rates = pass_rates(verdicts)
-    deltas = procedural_deltas(verdicts, seed=config.suite.seed)
-    configurations = {}
-    for e in episodes:
-        configurations.setdefault(
-            e.configuration,
-            {
-                "student": e.student,
-                "size": e.size,
-                "stage": e.stage,
-                "path_fingerprint": e.path_fingerprint,
-                "path": e.path,
-            },
-        )
-    names = sorted(configurations)
-    comparisons = [
-        {
-            "a": a,
-            "b": b,
-            "differing_fields": path_differences(
-                configurations[a]["path"], configurations[b]["path"]
-            ),
-        }
-        for i, a in enumerate(names)
-        for b in names[i + 1 :]
-    ]
-    summary = {
-        "run_id": run.root.name,
-        "study": config.study,
-        "config_fingerprint": config.fingerprint(),
-        "episodes": len(episodes),
-        "verdicts": len(verdicts),
-        "configurations": configurations,
-        "path_comparisons": comparisons,
-        "pass_rates": [r.as_dict() for r in rates],
-        "procedural_delta": [d.as_dict() for d in deltas],
-        "rollout": run.read_manifest()["stages"]["rollout"].get("configurations", {}),
-    }
-    write_text_atomic(run.summary, json.dumps(summary, indent=2, allow_nan=False) + "\n")
-    write_text_atomic(run.report, render_markdown(summary, rates, deltas))
-    run.record_stage(
-        "analyze", "done", [run.summary, run.report], seconds=round(time.perf_counter() - start, 2)
+    stages = run.read_manifest()["stages"]
+    agreement = json.loads(run.agreement.read_text()) if run.agreement.exists() else None
+    summary = analyze(
+        verdicts,
+        paths_from_episodes(episodes),
+        config.students,
+        settings=config.analysis,
+        agreement=agreement,
+        out=run.root,
+        allow_path_mismatch=allow_path_mismatch,
+        extractors=[s.name for s in config.scorers if s.kind == "extractor"],
+        run_info={
+            "run_id": run.root.name,
+            "study": config.study,
+            "config_fingerprint": config.fingerprint(),
+            "episodes": len(episodes),
+            "rollout": stages["rollout"].get("configurations", {}),
+            "judge": stages["judge"].get("judges", {}),
+        },
     )
-    print_table(rates, deltas, console)
-    console.print(f"report: {run.report}")
+    outputs = [run.summary, run.report, run.report_html, *sorted(run.plots.glob("*"))]
+    run.record_stage("analyze", "done", outputs, seconds=round(time.perf_counter() - start, 2))
+    print_table(summary, console)
+    console.print(f"report: {run.report_html}")
+    return summary

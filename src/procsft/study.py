@@ -42,6 +42,7 @@ def run_study(
     console: Console,
     run_id: str | None = None,
     until: str = "analyze",
+    allow_path_mismatch: bool = False,
 ) -> RunFolder:
     """Run the stages of `config` up to `until` into its run folder and return the folder."""
     run = open_run(config, source, run_id)
@@ -55,5 +56,5 @@ def run_study(
     if until == "rollout":
         return run
     stages.judge_stage(config, run)
-    stages.analyze_stage(config, run, console)
+    stages.analyze_stage(config, run, console, allow_path_mismatch)
     return run

@@ -4,7 +4,7 @@ from procsft.analysis.rates import pass_rates, procedural_deltas
 from procsft.schema import Verdict
 
 
-def _verdict(task, condition, passed, configuration="m/pre", seed=0):
+def _verdict(task, condition, passed, configuration="m/pre", seed=0, skill="s"):
     return Verdict(
         verdict_id=f"{configuration}|{task}|{condition}|{seed}|x",
         episode_id="e",
@@ -14,7 +14,7 @@ def _verdict(task, condition, passed, configuration="m/pre", seed=0):
         size="1B",
         stage="pre",
         task_id=task,
-        skill_id="s",
+        skill_id=skill,
         condition=condition,
         seed=seed,
         path_fingerprint="f",
@@ -64,3 +64,57 @@ def test_delta_interval_excludes_zero_for_a_clear_effect():
     ]
     (delta,) = procedural_deltas(verdicts)
     assert math.isclose(delta.delta, 0.8) and delta.ci_low > 0.6
+
+
+def test_wilson_at_another_confidence_and_with_no_decided_verdict():
+    (rate,) = pass_rates([_verdict(f"t{i}", "baseline", i < 3) for i in range(10)], confidence=0.9)
+    low, high = _wilson(3, 10, z=1.6448536269514722)
+    assert math.isclose(rate.ci_low, low, abs_tol=1e-9)
+    assert math.isclose(rate.ci_high, high, abs_tol=1e-9)
+    (empty,) = pass_rates([_verdict("t0", "baseline", None)])
+    assert (empty.n, empty.undecided, empty.pass_rate, empty.ci_low) == (0, 1, None, None)
+
+
+def test_delta_carries_exact_mcnemar_of_its_pairs():
+    # 1 pair passes only at baseline, 5 only curated, 3 both, 1 neither:
+    # exact p = 2 · P(Binomial(6, ½) ≤ 1) = 2 · 7/64.
+    outcomes = [(1, 0)] + [(0, 1)] * 5 + [(1, 1)] * 3 + [(0, 0)]
+    verdicts = [
+        _verdict(f"t{i}", condition, bool(pair[j]))
+        for i, pair in enumerate(outcomes)
+        for j, condition in enumerate(("baseline", "curated"))
+    ]
+    (delta,) = procedural_deltas(verdicts, resamples=200)
+    assert (delta.baseline_only, delta.curated_only, delta.mcnemar_pairs) == (1, 5, 10)
+    assert math.isclose(delta.mcnemar_p, 14 / 64)
+    assert math.isclose(delta.delta, 0.4)
+
+
+def test_seeds_average_per_task_and_each_seed_is_a_mcnemar_pair():
+    # t0: baseline passes 1 of 2 seeds, curated 2 of 2 → task Δ ½; t1: Δ 0.
+    rows = {("t0", 0): (1, 1), ("t0", 1): (0, 1), ("t1", 0): (1, 1), ("t1", 1): (0, 0)}
+    verdicts = [
+        _verdict(task, condition, bool(pair[j]), seed=seed)
+        for (task, seed), pair in rows.items()
+        for j, condition in enumerate(("baseline", "curated"))
+    ]
+    (delta,) = procedural_deltas(verdicts, resamples=200)
+    assert (delta.n_tasks, delta.baseline, delta.curated, delta.delta) == (2, 0.5, 0.75, 0.25)
+    assert (delta.mcnemar_pairs, delta.baseline_only, delta.curated_only) == (4, 0, 1)
+
+
+def test_skill_clusters_resample_whole_skills():
+    # Skill a: every task gains 1; skill b: every task gains 0. Resampling skills can only
+    # produce Δ ∈ {0, ½, 1}; resampling tasks produces every multiple of 1/8 in between.
+    verdicts = [
+        _verdict(f"{skill}{i}", condition, condition == "curated" and skill == "a", skill=skill)
+        for skill in "ab"
+        for i in range(4)
+        for condition in ("baseline", "curated")
+    ]
+    (clustered,) = procedural_deltas(verdicts, resamples=400, cluster_by_skill=True)
+    (by_task,) = procedural_deltas(verdicts, resamples=400)
+    assert clustered.delta == by_task.delta == 0.5
+    assert (clustered.ci_low, clustered.ci_high) == (0.0, 1.0)
+    assert 0 < by_task.ci_low < 0.5 < by_task.ci_high < 1
+    assert clustered.ci_method == "paired bootstrap over skills"

@@ -1,0 +1,133 @@
+"""Verdicts for analysis tests and the speed benchmark: single hand-made rows, and a synthetic
+study with known pass probabilities, its matched inference paths and its students."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from procsft.config import Student
+from procsft.inference.path import path_fingerprint
+from procsft.schema import Verdict
+
+SIZES = (("s08", "0.8B", 800_000_000), ("s2", "2B", 2_000_000_000), ("s4", "4B", 4_000_000_000))
+
+
+def verdict(
+    configuration: str,
+    task: str,
+    condition: str,
+    passed: bool | None,
+    *,
+    scorer: str = "x",
+    seed: int = 0,
+    skill: str = "s",
+    size: str | None = None,
+    fingerprint: str = "f",
+) -> Verdict:
+    """Return one verdict; student, stage, recipe and training seed come from the name."""
+    student, stage, *post = configuration.split("/")
+    episode = f"{configuration}|{task}|{condition}|seed={seed}"
+    return Verdict(
+        verdict_id=f"{episode}|{scorer}",
+        episode_id=episode,
+        scorer=scorer,
+        configuration=configuration,
+        student=student,
+        size=size or student.upper(),
+        stage=stage,
+        recipe=post[0] if post else None,
+        train_seed=int(post[1].removeprefix("seed")) if post else None,
+        task_id=task,
+        skill_id=skill,
+        condition=condition,
+        seed=seed,
+        path_fingerprint=fingerprint,
+        passed=passed,
+        format_ok=True,
+        extracted=None,
+        reason="",
+    )
+
+
+def path(student: str, stage: str, adapter: str | None = None, **changes) -> dict:
+    """Return an inference path; only `adapter_sha256` differs between a student's pre and post."""
+    return {
+        "engine": "anthropic" if stage == "reference" else "transformers",
+        "engine_version": "5.0",
+        "dtype": "float32",
+        "model_id": student,
+        "weights_sha256": f"w-{student}",
+        "adapter_sha256": adapter,
+        "max_new_tokens": 256,
+    } | changes
+
+
+@dataclass
+class Study:
+    verdicts: list[Verdict]
+    paths: dict[str, dict]
+    """Fingerprint → path dict."""
+    students: list[Student]
+    path_of: dict[str, dict]
+    """Configuration → path dict."""
+
+
+def make_study(
+    *,
+    sizes=SIZES,
+    new: tuple[str, ...] = (),
+    tasks: int = 40,
+    tasks_per_skill: int = 5,
+    scorers: tuple[str, ...] = ("extractor", "judge"),
+    train_seeds: tuple[int, ...] = (0,),
+    rollout_seeds: tuple[int, ...] = (0,),
+    reference: str | None = "ref",
+    p: dict[tuple[str, str], float] | None = None,
+    disagree: float = 0.0,
+    path_of: dict[str, dict] | None = None,
+    seed: int = 0,
+) -> Study:
+    """Return a study whose pass probability is `p[(stage, condition)]` (default 0.5); each
+    scorer after the first flips a verdict with probability `disagree`. `path_of` overrides
+    the path of named configurations."""
+    rng = np.random.default_rng(seed)
+    p = p or {}
+    paths = {}
+    for name, _, _ in sizes:
+        paths[f"{name}/pre"] = path(name, "pre")
+        for train_seed in train_seeds:
+            adapter = f"a-{name}-{train_seed}"
+            paths[f"{name}/post/lora/seed{train_seed}"] = path(name, "post", adapter)
+    if reference:
+        paths[f"{reference}/reference"] = path(reference, "reference")
+    paths |= path_of or {}
+    size_of = {name: size for name, size, _ in sizes} | {reference: "ref"}
+    verdicts = []
+    for configuration, the_path in paths.items():
+        student, stage = configuration.split("/")[:2]
+        for t in range(tasks):
+            for condition in ("baseline", "curated"):
+                for rollout_seed in rollout_seeds:
+                    passed = bool(rng.random() < p.get((stage, condition), 0.5))
+                    for i, scorer in enumerate(scorers):
+                        flipped = i > 0 and rng.random() < disagree
+                        verdicts.append(
+                            verdict(
+                                configuration,
+                                f"t{t:03d}",
+                                condition,
+                                passed != flipped,
+                                scorer=scorer,
+                                seed=rollout_seed,
+                                skill=f"k{t // tasks_per_skill:02d}",
+                                size=size_of[student],
+                                fingerprint=path_fingerprint(the_path),
+                            )
+                        )
+    students = [
+        Student(name=name, source="tiny:qwen3.5", size=size, params=params, new=name in new)
+        for name, size, params in sizes
+    ]
+    return Study(verdicts, {path_fingerprint(p): p for p in paths.values()}, students, paths)
