@@ -214,6 +214,18 @@ class Storage(_Strict):
     """Where run folders go (relative to the current directory)."""
     cache_dir: Path | None = None
     """Model cache; `null` means `$PROCSFT_CACHE` or `~/.cache/procsft`."""
+    artifacts: str | None = None
+    """Artifact store for finished runs: `file:///dir` or `s3://bucket/prefix`; `null`: runs_dir."""
+    s3_endpoint_url: str | None = None
+    """S3 endpoint (SeaweedFS, MinIO); `null`: `$AWS_ENDPOINT_URL_S3`, `$AWS_ENDPOINT_URL`, AWS."""
+    s3_region: str | None = None
+    """S3 region; `null`: `$AWS_REGION`, `$AWS_DEFAULT_REGION` or `us-east-1`."""
+    s3_credentials_file: Path | None = None
+    """AWS-style credentials file (`[default]` section); wins over the `AWS_*` variables."""
+    tracking_uri: str | None = None
+    """MLflow tracking URI; `null`: `$MLFLOW_TRACKING_URI` or `sqlite:///<runs_dir>/_mlflow/…`."""
+    experiment: str | None = None
+    """MLflow experiment name; `null`: the study name."""
 
 
 class Compute(_Strict):

@@ -43,16 +43,9 @@ _INPUTS_FILE = "inputs.json"
 # beta/alpha gates `in_proj_b`/`in_proj_a` are left out: a few outputs wide, and serving engines
 # have dropped adapters on them silently (sgl-project/sglang#30499).
 AUTO_TARGETS = (
-    "q_proj",
-    "k_proj",
-    "v_proj",
-    "o_proj",
-    "in_proj_qkv",
-    "in_proj_z",
-    "out_proj",
-    "gate_proj",
-    "up_proj",
-    "down_proj",
+    *("q_proj", "k_proj", "v_proj", "o_proj"),  # attention
+    *("in_proj_qkv", "in_proj_z", "out_proj"),  # Qwen3.5 linear attention
+    *("gate_proj", "up_proj", "down_proj"),  # MLP
 )
 LIBRARIES = ("procsft", "torch", "transformers", "peft", "trl", "accelerate", "datasets")
 
@@ -185,7 +178,7 @@ def train_adapter(
     training it first unless a finished one for the same inputs is already there.
 
     With `checkpoint_every=N` a checkpoint is kept every N optimizer steps; a rerun after a
-    kill continues from the last complete one (`resume=False` starts over instead).
+    kill continues from the last complete one, unless `resume=False`, which starts over.
     """
     out = Path(out)
     device = resolve_device(device, recipe)
@@ -194,11 +187,11 @@ def train_adapter(
     if (out / META_FILE).exists():
         return _finished(out, inputs)
     with _exclusive(out):
-        if (out / META_FILE).exists():  # another process finished it while we waited
+        if (out / META_FILE).exists():  # finished by another process since the check above
             return _finished(out, inputs)
         if out.exists() and any(out.iterdir()):
             raise ConfigError(f"{out}: exists without {META_FILE}; it is not a training output")
-        work = out.with_name(f".{out.name}.partial")
+        work = partial_folder(out)
         if not resume or _read_json(work / _INPUTS_FILE) != inputs:
             shutil.rmtree(work, ignore_errors=True)  # checkpoints of other inputs are not ours
         (work / CHECKPOINTS).mkdir(parents=True, exist_ok=True)
@@ -207,9 +200,13 @@ def train_adapter(
         meta = {**inputs, **meta}
         (work / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
         _plot_loss(meta["loss_curve"], work / "loss.png", title=f"{model.model_id} · {recipe.name}")
-        (work / _INPUTS_FILE).unlink()
         _publish(work, out)
     return TrainResult(out, meta, trained=True)
+
+
+def partial_folder(out: Path) -> Path:
+    """Return the hidden sibling where `out` is trained, checkpointed, then renamed from."""
+    return out.with_name(f".{out.name}.partial")
 
 
 def make_trainer(
@@ -303,7 +300,7 @@ def _train(
         device=device,
         checkpoint_every=checkpoint_every,
     )
-    checkpoint = _last_checkpoint(work / CHECKPOINTS) if checkpoint_every else None
+    checkpoint = _last_checkpoint(work / CHECKPOINTS)
     resumed_from = _checkpoint_state(checkpoint)["global_step"] if checkpoint else 0
     tokens_before = _checkpoint_state(checkpoint)["num_input_tokens_seen"] if checkpoint else 0
     train_start = time.perf_counter()
@@ -321,14 +318,17 @@ def _train(
         "dtype": str(next(net.parameters()).dtype).removeprefix("torch."),
         "target_modules": _targets(trainer.model),
         "trainable_params": trainable,
-        "rows": len(examples),
+        "rows_trained": len(examples),
         "steps": state.global_step,
         "resumed_from_step": resumed_from,
         "tokens_seen": state.num_input_tokens_seen,
         "train_seconds": round(train_seconds, 3),
-        "tokens_per_s": round((state.num_input_tokens_seen - tokens_before) / train_seconds, 1),
+        "tokens_per_second": round(
+            (state.num_input_tokens_seen - tokens_before) / train_seconds, 1
+        ),
         "wall_seconds": round(time.perf_counter() - started, 3),
         "peak_rss_mb": _peak_rss_mb(),
+        "final_loss": curve[-1][1] if curve else None,
         "loss_curve": curve,
         "versions": {name: metadata.version(name) for name in LIBRARIES},
         "python": platform.python_version(),
@@ -408,7 +408,7 @@ def _finished(out: Path, inputs: dict) -> TrainResult:
             f"{out}: holds a training output of other inputs (base model, corpus, recipe, seed "
             "or prompt version differ); remove it or choose another folder"
         )
-    shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)  # left by a kill after the rename
+    _drop_scaffolding(out)  # left by a kill just after the rename
     return TrainResult(out, meta, trained=False)
 
 
@@ -446,7 +446,7 @@ def _read_json(path: Path) -> Any:
 
 
 def _publish(work: Path, out: Path) -> None:
-    """Rename `work` to `out` in one step, then drop the checkpoints it no longer needs."""
+    """Rename `work` to `out` in one step, then drop what only resuming needed."""
     if out.exists():
         out.rmdir()  # empty: checked under the lock
     os.rename(work, out)
@@ -455,7 +455,12 @@ def _publish(work: Path, out: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+    _drop_scaffolding(out)
+
+
+def _drop_scaffolding(out: Path) -> None:
     shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)
+    (out / _INPUTS_FILE).unlink(missing_ok=True)
 
 
 def _peak_rss_mb() -> float:
