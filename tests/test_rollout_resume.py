@@ -6,7 +6,7 @@ import subprocess
 import time
 
 from procsft.schema import Episode, read_rows
-from tests.conftest import PROCSFT, tiny_config, write_yaml
+from tests.conftest import PROCSFT, run_folders, tiny_config, write_yaml
 
 
 def _config(tmp_path, cache_dir, runs):
@@ -29,7 +29,7 @@ def test_killed_rollout_resumes_to_the_uninterrupted_result(tmp_path, cache_dir,
         check=True,
         capture_output=True,
     )
-    (whole,) = (tmp_path / "whole").iterdir()
+    (whole,) = run_folders(tmp_path / "whole")
 
     killed = _config(tmp_path, cache_dir, "killed")
     proc = subprocess.Popen(

@@ -11,7 +11,7 @@ from procsft.errors import DataError
 from procsft.suite.build import build_suite
 from procsft.suite.files import write_suite
 from procsft.validate import validate_suite
-from tests.conftest import PROCSFT, tiny_config, write_yaml
+from tests.conftest import PROCSFT, run_folders, tiny_config, write_yaml
 
 
 @pytest.fixture(scope="module")
@@ -177,7 +177,7 @@ def test_bad_user_data_stops_the_run_before_rollout(suite, tmp_path, cache_dir, 
     assert result.returncode == 1
     assert "judge verdict is pass: 1 rows fail" in result.stdout
     assert "1 expectations failed" in result.stderr
-    (run,) = (tmp_path / "runs").iterdir()
+    (run,) = run_folders(tmp_path / "runs")
     assert not list(run.glob("episodes.jsonl*"))
     assert (
         json.loads((run / "manifest.json").read_text())["stages"]["validate"]["status"] == "failed"

@@ -25,6 +25,24 @@ def _parser() -> argparse.ArgumentParser:
         help="compute Δ and lift across mismatched inference paths, stamping every such number",
     )
 
+    verify = commands.add_parser("verify", help="recheck every sha256 in a run's manifest")
+    verify.add_argument("run", type=Path, help="run folder")
+
+    registry = commands.add_parser("registry", help="list or download registered adapters")
+    registry.add_argument("action", choices=["list", "get"])
+    registry.add_argument("--config", type=Path, required=True, help="study config (tracking)")
+    registry.add_argument("--name", help="registered model (get: required)")
+    registry.add_argument("--version", default="champion", help="number or alias (get)")
+    registry.add_argument("--out", type=Path, default=Path("adapters"), help="folder (get)")
+
+    train = commands.add_parser(
+        "train", help="train the config's adapters (stage post): suite, validation, SFT"
+    )
+    train.add_argument("--config", type=Path, required=True, help="study config YAML")
+    train.add_argument("--size", help="only the student with this name or size label")
+    train.add_argument("--recipe", help="only this recipe")
+    train.add_argument("--seed", type=int, help="only this seed")
+
     analyze = commands.add_parser(
         "analyze", help="rates, Δ, lift, intervals, plots and the report from a run's verdicts"
     )
@@ -88,6 +106,64 @@ def _run(args: argparse.Namespace) -> None:
     until = "rollout" if args.command == "rollout" else "analyze"
     allow = getattr(args, "allow_path_mismatch", False)
     run_study(config, args.config, Console(), args.run_id, until, allow_path_mismatch=allow)
+
+
+def _verify(args: argparse.Namespace) -> None:
+    from procsft.errors import DataError
+    from procsft.store.manifest import verify_run
+
+    problems = verify_run(args.run)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        raise DataError(f"{args.run}: {len(problems)} files do not match the manifest")
+    print(f"{args.run}: every file matches its manifest")
+
+
+def _registry(args: argparse.Namespace) -> None:
+    import json
+
+    from procsft.config import load_config
+    from procsft.errors import ConfigError
+    from procsft.store.registry import get_version, list_versions
+    from procsft.store.tracking import resolve_tracking_uri
+
+    config = load_config(args.config)
+    uri = resolve_tracking_uri(config.storage, config.storage.runs_dir)
+    if args.action == "list":
+        for row in list_versions(args.name, tracking_uri=uri):
+            print(json.dumps({k: row[k] for k in ("name", "version", "aliases", "tags")}))
+        return
+    if args.name is None:
+        raise ConfigError("registry get needs --name")
+    record, folder = get_version(args.name, args.version, args.out, tracking_uri=uri)
+    print(f"{args.name} v{record['version']}: {folder}")
+
+
+def _train(args: argparse.Namespace) -> None:
+    from rich.console import Console
+
+    from procsft import stages
+    from procsft.config import load_config
+    from procsft.errors import ConfigError
+    from procsft.study import open_run
+
+    config = load_config(args.config)
+    student = None
+    if args.size is not None:
+        names = [s.name for s in config.students if args.size in (s.name, s.size)]
+        if not names:
+            raise ConfigError(f"{args.config}: no student named or sized {args.size!r}")
+        student = names[0]
+    console = Console()
+    run = open_run(config, args.config)
+    stages.suite_stage(config, run)
+    stages.validate_stage(config, run, console)
+    adapters = stages.train_stage(config, run, console, student, args.recipe, args.seed)
+    if not adapters:
+        raise ConfigError(f"{args.config}: nothing to train (stage post, --size/--recipe/--seed)")
+    for (name, recipe, seed), folder in adapters.items():
+        console.print(f"{name} / {recipe} / seed {seed}: {folder}")
 
 
 def _analyze(args: argparse.Namespace) -> None:
@@ -181,6 +257,9 @@ COMMANDS = {
     "run": _run,
     "rollout": _run,
     "analyze": _analyze,
+    "train": _train,
+    "verify": _verify,
+    "registry": _registry,
     "suite": _suite,
     "validate": _validate,
     "distill": _distill,

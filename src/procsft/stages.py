@@ -152,11 +152,16 @@ def planned_adapters(config: StudyConfig, run: RunFolder) -> Adapters:
 
 
 def train_stage(
-    config: StudyConfig, run: RunFolder, console: Console, only: str | None = None
+    config: StudyConfig,
+    run: RunFolder,
+    console: Console,
+    only: str | None = None,
+    recipe_name: str | None = None,
+    seed_only: int | None = None,
 ) -> Adapters:
-    """Train one adapter per student × recipe × seed (stage `post` only; `only` limits it to
-    one student); finished adapters are kept, and a killed training resumes from its last
-    checkpoint."""
+    """Train one adapter per student × recipe × seed (stage `post` only; `only`, `recipe_name`
+    and `seed_only` narrow it to one student, recipe or seed); finished adapters are kept, and
+    a killed training resumes from its last checkpoint."""
     if "post" not in config.stages:
         return {}
     from procsft.train import train_adapter
@@ -175,7 +180,11 @@ def train_stage(
             continue
         resolved = resolve_model(student.source, student.revision, cache)
         for recipe in config.recipes:
+            if recipe_name is not None and recipe.name != recipe_name:
+                continue
             for seed in config.seeds:
+                if seed_only is not None and seed != seed_only:
+                    continue
                 out = adapter_folder(run, student.name, recipe.name, seed)
                 console.print(f"training {student.name} / {recipe.name} / seed {seed}")
                 result = train_adapter(
@@ -193,7 +202,7 @@ def train_stage(
                     key: result.meta.get(key)
                     for key in ("steps", "tokens_per_second", "wall_seconds", "final_loss")
                 } | {"trained_now": result.trained}
-    if only is None:  # a one-student step (a pipeline task) leaves the record to the run
+    if (only, recipe_name, seed_only) == (None, None, None):  # a part leaves it to the run
         outputs = [p / "train_meta.json" for p in adapters.values()]
         run.record_stage("train", "done", outputs, rows=len(corpus), adapters=facts)
     return adapters
@@ -296,6 +305,31 @@ def judge_stage(config: StudyConfig, run: RunFolder) -> list[Verdict]:
         "judge", "done", [run.verdicts, run.agreement], verdicts=len(verdicts), **facts
     )
     return verdicts
+
+
+def publish_stage(config: StudyConfig, run: RunFolder, console: Console) -> None:
+    """Publish the finished run: `run_manifest.json` (every artifact's sha256 and URI, the
+    last write into the folder), an MLflow parent run with a child per configuration, and
+    every adapter in the model registry. An unreachable tracking server does not fail the
+    study: the run is complete locally and says so."""
+    from procsft.store.artifacts import StoreError, open_store
+    from procsft.store.manifest import write_manifest
+    from procsft.store.registry import register_adapters
+    from procsft.store.tracking import log_run, resolve_tracking_uri
+
+    try:
+        write_manifest(run.root, open_store(config))
+    except StoreError as err:
+        console.print(f"artifact store unreachable, run kept locally: {err}", markup=False)
+        return
+    uri = resolve_tracking_uri(config.storage, config.storage.runs_dir)
+    try:
+        logged = log_run(run.root, tracking_uri=uri, experiment=config.storage.experiment)
+        versions = register_adapters(run.root, logged)
+    except Exception as err:  # any tracking failure: the run itself is complete on disk
+        console.print(f"tracking at {uri} failed, run kept locally: {err}", markup=False)
+        return
+    console.print(f"mlflow: {uri} ({logged.status}, {len(versions)} adapter versions)")
 
 
 def analyze_stage(

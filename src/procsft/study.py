@@ -57,4 +57,5 @@ def run_study(
         return run
     stages.judge_stage(config, run)
     stages.analyze_stage(config, run, console, allow_path_mismatch)
+    stages.publish_stage(config, run, console)
     return run

@@ -1,0 +1,55 @@
+"""The analyze step: summary and report from the verdicts, shown in the KFP UI."""
+
+from kfp import dsl
+from kfp.dsl import HTML, Dataset, Input, Markdown, Metrics, Output
+
+from components.images import BASE_IMAGE
+from components.study_run import study_run
+
+
+@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False, additional_funcs=[study_run])
+def analyze(
+    config_yaml: str,
+    run_root: str,
+    run_id: str,
+    verdicts: Input[Dataset],
+    summary: Output[Dataset],
+    report: Output[HTML],
+    report_md: Output[Markdown],
+    metrics: Output[Metrics],
+):
+    """Write `summary.json` and the report, copy them out, and log every pass rate, Δ and lift
+    as a metric (`pass_rate/<configuration>/<condition>/<scorer>`, `delta/…`, `lift/…`).
+
+    The verdicts are read from the run folder; `verdicts` keys this step's cache entry to the
+    judge step that wrote them.
+    """
+    import html
+    import json
+    import shutil
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from procsft import stages
+
+    config, run = study_run(config_yaml, run_root, run_id)
+    stages.analyze_stage(config, run, Console())
+    shutil.copyfile(run.summary, summary.path)
+    shutil.copyfile(run.report, report_md.path)
+    page = run.root / "report.html"
+    if page.exists():
+        shutil.copyfile(page, report.path)
+    else:  # an analysis that writes only Markdown still gets a page in the UI
+        text = html.escape(run.report.read_text(encoding="utf-8"))
+        Path(report.path).write_text(f"<!doctype html><meta charset=utf-8><pre>{text}</pre>")
+    facts = json.loads(run.summary.read_text(encoding="utf-8"))
+    numbers = {
+        "pass_rates": ("pass_rate", ("configuration", "condition", "scorer")),
+        "procedural_delta": ("delta", ("configuration", "scorer")),
+        "lift": ("lift", ("student", "recipe", "scorer")),
+    }
+    for section, (value, keys) in numbers.items():
+        for row in facts.get(section) or []:
+            if row.get(value) is not None:
+                metrics.log_metric("/".join([value, *(str(row[k]) for k in keys)]), row[value])

@@ -1,0 +1,143 @@
+"""The study pipeline of a config: validation gates everything; the students fan out (training,
+then the rollouts of its adapters) beside their pre rollouts and the reference rollouts; judging
+and analysis collect it all; an exit step records a failed run."""
+
+import json
+
+from kfp import dsl
+from kfp.dsl.graph_component import GraphComponent
+
+from components import analyze, distill, judge, record_failure, register, rollout, train, validate
+from components.images import IMAGES, Images
+from components.policies import cache, retry_api_errors
+from components.resources import CPU_STEP, ROLLOUT_STEP, TRAIN_STEP, Compute, request, request_gpus
+from components.scheduling import GPU_POOL_SELECTOR, place
+from components.secret import use_api_keys, use_s3_credentials
+from components.volume import RUNS_MOUNT, mount_runs
+from procsft.config import StudyConfig
+from procsft.rollout import Configuration
+
+
+def plan(config: StudyConfig) -> list[Configuration]:
+    """Return the configurations `procsft.stages.configurations` rolls out, in its order,
+    without importing the stages (compiling and submitting stay quick)."""
+    out = []
+    for s in config.students:
+        if "pre" in config.stages:
+            out.append(Configuration(s.name, s.size, "pre"))
+        if "post" in config.stages:
+            out += [
+                Configuration(s.name, s.size, "post", r.name, seed)
+                for r in config.recipes
+                for seed in config.seeds
+            ]
+    if "reference" in config.stages:
+        out += [Configuration(r.name, "reference", "reference") for r in config.references]
+    return out
+
+
+def build_pipeline(
+    config: StudyConfig, images: Images = IMAGES, distill_teacher: str | None = None
+) -> GraphComponent:
+    """Return the pipeline of `config`. Its fan-out (students, adapters, references) is fixed
+    here; its `config_yaml` parameter defaults to `config`, and the validate step refuses one
+    that plans other configurations. `distill_teacher` adds a step that re-distills the corpus
+    with that teacher before validation."""
+    configurations = plan(config)
+    students = list(dict.fromkeys(c.student for c in configurations if c.stage != "reference"))
+    # Every student gets the same adapters (recipes × seeds): one inner loop serves them all.
+    adapters = list(
+        dict.fromkeys(
+            c.name.removeprefix(f"{c.student}/") for c in configurations if c.stage == "post"
+        )
+    )
+    references = [c.student for c in configurations if c.stage == "reference"]
+    # JSON is YAML on one line: KFP writes parameter defaults into the compiled file's header
+    # comment, where a multi-line default would break out of the comment.
+    config_text = json.dumps(config.model_dump(mode="json"))
+
+    @dsl.pipeline(
+        name=f"procsft-{config.study}",
+        description=f"procsft study {config.study} (config {config.fingerprint()[:12]}): "
+        "validate, train, rollout, judge, analyze.",
+    )
+    def study_pipeline(
+        config_yaml: str = config_text,
+        run_root: str = RUNS_MOUNT,
+        run_id: str = "",
+        runs_pvc: str = "procsft-runs",
+        tracking_uri: str = "",
+        gpu_node_selector: dict = GPU_POOL_SELECTOR,
+        gpu_tolerations: list = [],  # noqa: B006 (a KFP parameter default, never mutated)
+        api_keys_secret: str = "procsft-api-keys",
+        s3_secret: str = "procsft-s3",
+    ):
+        run = {"config_yaml": config_yaml, "run_root": run_root, "run_id": run_id}
+
+        def step(
+            task: dsl.PipelineTask,
+            image: str = images.base,
+            compute: Compute = CPU_STEP,
+            cached: bool = False,
+        ) -> dsl.PipelineTask:
+            """Return `task` in `image` with its requests, the runs volume and its cache policy."""
+            task.set_container_image(image)
+            return cache(mount_runs(request(task, compute), runs_pvc), deterministic=cached)
+
+        def gpu_step(task: dsl.PipelineTask, image: str, compute: Compute) -> dsl.PipelineTask:
+            """Return `task` on the GPU pool, cached: GPU steps are seeded or greedy."""
+            gpu = request_gpus(step(task, image, compute, cached=True))
+            return place(gpu, gpu_node_selector, gpu_tolerations)
+
+        def api_step(task: dsl.PipelineTask) -> dsl.PipelineTask:
+            """Return `task` with the API keys and retries, never cached: a rerun asks again."""
+            return retry_api_errors(use_api_keys(step(task), api_keys_secret, config))
+
+        exit_task = step(record_failure(**run, tracking_uri=tracking_uri))
+        use_s3_credentials(exit_task, s3_secret)
+        with dsl.ExitHandler(exit_task, name="study"):
+            # Not cached: it is cheap, and it (re)creates the run folder a cache hit would skip.
+            gate = step(validate(**run, plan=[c.name for c in configurations]))
+            if distill_teacher:
+                teach = distill(**run, teacher=distill_teacher)
+                programmatic = distill_teacher == "programmatic"  # needs no model, so no GPU
+                gate.after(
+                    step(teach, cached=True)
+                    if programmatic
+                    else gpu_step(teach, images.train, TRAIN_STEP)
+                )
+            rollouts = []
+            if students:
+                with dsl.ParallelFor(students, name="students") as student:
+                    if "pre" in config.stages:
+                        pre = rollout(**run, model=student, variant="pre").after(gate)
+                        pre.set_display_name("rollout-pre")
+                        rollouts.append(gpu_step(pre, images.rollout, ROLLOUT_STEP))
+                    if adapters:
+                        trained = train(**run, student=student).after(gate)
+                        gpu_step(trained, images.train, TRAIN_STEP)
+                        with dsl.ParallelFor(adapters, name="adapters") as adapter:
+                            post = rollout(
+                                **run,
+                                model=student,
+                                variant=adapter,
+                                adapters=trained.outputs["adapters"],
+                            )
+                            post.set_display_name("rollout-post")
+                            rollouts.append(gpu_step(post, images.rollout, ROLLOUT_STEP))
+            if references:
+                with dsl.ParallelFor(references, name="references") as reference:
+                    ref = rollout(**run, model=reference, variant="reference").after(gate)
+                    rollouts.append(api_step(ref.set_display_name("rollout-reference")))
+            # Rows are the interface: judging reads every shard from the run folder, so it waits
+            # on the rollouts rather than collecting their outputs (KFP local cannot collect a
+            # nested loop's outputs: it hands the step a list of lists).
+            scored = api_step(judge(**run).after(*rollouts))
+            analyzed = step(analyze(**run, verdicts=scored.outputs["verdicts"]), cached=True)
+            if adapters:
+                collected = dsl.Collected(trained.outputs["adapters"])
+                registered = register(**run, tracking_uri=tracking_uri, adapters=collected)
+                registered.after(analyzed)
+                retry_api_errors(use_s3_credentials(step(registered), s3_secret))
+
+    return study_pipeline
