@@ -30,7 +30,7 @@ def _set_engine_env() -> None:
 
 class VllmGenerator:
     """Generate with vLLM's offline engine, optionally through one LoRA adapter; stops at end
-    of turn."""
+    of turn. `kv_cache_gb` is the KV cache on CPU (on a GPU vLLM sizes it from free memory)."""
 
     independent_requests = False
 
@@ -94,10 +94,10 @@ class VllmGenerator:
         from transformers import GenerationConfig
 
         try:
-            eos = GenerationConfig.from_pretrained(model.load_from, revision=model.revision)
-            eos = eos.eos_token_id
-        except OSError:  # no generation_config.json: transformers falls back to the config
-            eos = self.llm.model_config.hf_config.eos_token_id
+            generation = GenerationConfig.from_pretrained(model.load_from, revision=model.revision)
+        except OSError:  # no generation_config.json: transformers derives one, as here
+            generation = GenerationConfig.from_model_config(self.llm.model_config.hf_config)
+        eos = generation.eos_token_id
         ids = {self.tokenizer.eos_token_id}
         ids.update(eos if isinstance(eos, list) else [eos])
         end_of_turn = self.tokenizer.convert_tokens_to_ids("<|im_end|>")
