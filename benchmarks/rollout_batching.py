@@ -28,7 +28,7 @@ from procsft.suite.build import build_holdout
 sys.path.insert(0, str(Path(__file__).parent))
 from record import record  # noqa: E402
 
-BATCH = 8
+BATCH = 32
 NEW_TOKENS = 64
 
 
@@ -136,7 +136,7 @@ def _vllm_rows(transformers_tps: float) -> list[dict]:
         return [{"metric": "vLLM ratios", "value": f"failed: {out.stderr.strip()[-200:]}"}]
     measured = json.loads(out.stdout.strip().splitlines()[-1])
     return [
-        {"metric": "vLLM engine tokens/s (batch 8)", "value": round(measured["procsft"], 1)},
+        {"metric": f"vLLM engine tokens/s (batch {BATCH})", "value": round(measured["procsft"], 1)},
         {
             "metric": "vLLM engine / transformers engine",
             "value": measured["procsft"] / transformers_tps,

@@ -18,7 +18,7 @@ from procsft.rollout import Configuration, plan_episodes, rollout  # noqa: E402
 from procsft.schema import Episode, RowLog  # noqa: E402
 from procsft.suite.build import build_holdout  # noqa: E402
 
-BATCH, NEW_TOKENS = 8, 64
+BATCH, NEW_TOKENS = 32, 64
 
 
 def main() -> None:
