@@ -170,6 +170,31 @@ class Verdict(Row):
     judge_output: str | None = None
     """An LLM judge's whole reply (rationale and verdict line), for tracing a verdict."""
 
+    @classmethod
+    def of(cls, episode: Episode, scorer: str, **outcome: Any) -> Verdict:
+        """Return the verdict of `scorer` on `episode`, carrying the episode's keys so verdicts
+        alone suffice for analysis; `outcome` gives passed, format_ok, extracted, reason."""
+        keys = (
+            "configuration",
+            "student",
+            "size",
+            "stage",
+            "recipe",
+            "train_seed",
+            "task_id",
+            "skill_id",
+            "condition",
+            "seed",
+            "path_fingerprint",
+        )
+        return cls(
+            verdict_id=f"{episode.episode_id}|{scorer}",
+            episode_id=episode.episode_id,
+            scorer=scorer,
+            **{key: getattr(episode, key) for key in keys},
+            **outcome,
+        )
+
 
 R = TypeVar("R", bound=Row)
 

@@ -141,21 +141,9 @@ class JudgeSpend:
 
 
 def _verdict(episode: Episode, scorer: str, passed: bool | None, reason: str, text: str | None):
-    return Verdict(
-        verdict_id=f"{episode.episode_id}|{scorer}",
-        episode_id=episode.episode_id,
-        scorer=scorer,
-        configuration=episode.configuration,
-        student=episode.student,
-        size=episode.size,
-        stage=episode.stage,
-        recipe=episode.recipe,
-        train_seed=episode.train_seed,
-        task_id=episode.task_id,
-        skill_id=episode.skill_id,
-        condition=episode.condition,
-        seed=episode.seed,
-        path_fingerprint=episode.path_fingerprint,
+    return Verdict.of(
+        episode,
+        scorer,
         passed=passed,
         format_ok=passed is not None,
         extracted=None,
