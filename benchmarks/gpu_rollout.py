@@ -21,28 +21,12 @@ PROMPT_TOKENS = 256
 
 
 def qwen35_08b_shaped():
-    """Return a random model with Qwen3.5-0.8B's published shapes (hybrid 3:1 linear:full)."""
-    from transformers import AutoModelForCausalLM, Qwen3_5TextConfig
+    """Return a random model with Qwen3.5-0.8B's published shapes, bf16, on the GPU."""
+    from gpu_sft import qwen35_08b_config
+    from transformers import AutoModelForCausalLM
 
-    layers = 24
-    config = Qwen3_5TextConfig(
-        vocab_size=248320,
-        hidden_size=1024,
-        intermediate_size=3584,
-        num_hidden_layers=layers,
-        num_attention_heads=8,
-        num_key_value_heads=2,
-        head_dim=256,
-        layer_types=[
-            "full_attention" if (i + 1) % 4 == 0 else "linear_attention" for i in range(layers)
-        ],
-        linear_num_key_heads=16,
-        linear_num_value_heads=16,
-        linear_key_head_dim=128,
-        linear_value_head_dim=128,
-        tie_word_embeddings=True,
-    )
     torch.manual_seed(0)
+    config = qwen35_08b_config()
     return AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16).cuda().eval()
 
 

@@ -139,6 +139,22 @@ class Episode(Row):
         return f"{configuration}|{task_id}|{condition}|seed={seed}"
 
 
+# The episode fields every verdict repeats, so verdicts alone suffice for analysis.
+EPISODE_KEYS = (
+    "configuration",
+    "student",
+    "size",
+    "stage",
+    "recipe",
+    "train_seed",
+    "task_id",
+    "skill_id",
+    "condition",
+    "seed",
+    "path_fingerprint",
+)
+
+
 class Verdict(Row):
     key_field = "verdict_id"
     verdict_id: str
@@ -174,24 +190,11 @@ class Verdict(Row):
     def of(cls, episode: Episode, scorer: str, **outcome: Any) -> Verdict:
         """Return the verdict of `scorer` on `episode`, carrying the episode's keys so verdicts
         alone suffice for analysis; `outcome` gives passed, format_ok, extracted, reason."""
-        keys = (
-            "configuration",
-            "student",
-            "size",
-            "stage",
-            "recipe",
-            "train_seed",
-            "task_id",
-            "skill_id",
-            "condition",
-            "seed",
-            "path_fingerprint",
-        )
         return cls(
             verdict_id=f"{episode.episode_id}|{scorer}",
             episode_id=episode.episode_id,
             scorer=scorer,
-            **{key: getattr(episode, key) for key in keys},
+            **{key: getattr(episode, key) for key in EPISODE_KEYS},
             **outcome,
         )
 

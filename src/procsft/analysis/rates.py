@@ -15,25 +15,10 @@ from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.proportion import proportion_confint
 
 from procsft.analysis.bootstrap import mean_interval, stream
-from procsft.schema import Verdict
+from procsft.schema import EPISODE_KEYS, Verdict
 
 CONFIDENCE = 0.95
-COLUMNS = (
-    "configuration",
-    "student",
-    "size",
-    "stage",
-    "recipe",
-    "train_seed",
-    "task_id",
-    "skill_id",
-    "condition",
-    "seed",
-    "scorer",
-    "episode_id",
-    "path_fingerprint",
-    "passed",
-)
+COLUMNS = (*EPISODE_KEYS, "scorer", "episode_id", "passed")
 Verdicts = Iterable[Verdict] | pd.DataFrame
 
 
