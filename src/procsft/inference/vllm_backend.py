@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from procsft.inference.decoding import stop_token_ids, to_generation
 from procsft.inference.models import ResolvedModel, default_cache_dir, weights_sha256
 from procsft.inference.path import text_sha256
 from procsft.inference.protocol import Generation, GenerationRequest
@@ -97,13 +98,7 @@ class VllmGenerator:
             generation = GenerationConfig.from_pretrained(model.load_from, revision=model.revision)
         except OSError:  # no generation_config.json: transformers derives one, as here
             generation = GenerationConfig.from_model_config(self.llm.model_config.hf_config)
-        eos = generation.eos_token_id
-        ids = {self.tokenizer.eos_token_id}
-        ids.update(eos if isinstance(eos, list) else [eos])
-        end_of_turn = self.tokenizer.convert_tokens_to_ids("<|im_end|>")
-        if isinstance(end_of_turn, int) and end_of_turn != self.tokenizer.unk_token_id:
-            ids.add(end_of_turn)
-        return sorted(i for i in ids if i is not None)
+        return stop_token_ids(self.tokenizer, generation.eos_token_id)
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
         """Return one generation per request; vLLM schedules them all in one call."""
@@ -145,12 +140,4 @@ class VllmGenerator:
         ]
 
     def _decode(self, new_ids: list[int], prompt_tokens: int, latency: float) -> Generation:
-        stop = next((i for i, tok in enumerate(new_ids) if tok in self.stop_ids), None)
-        kept = new_ids if stop is None else new_ids[:stop]
-        return Generation(
-            text=self.tokenizer.decode(kept, skip_special_tokens=True).strip(),
-            finish_reason="length" if stop is None else "stop",
-            prompt_tokens=prompt_tokens,
-            completion_tokens=len(new_ids) if stop is None else stop + 1,
-            latency_s=latency,
-        )
+        return to_generation(self.tokenizer, new_ids, self.stop_ids, prompt_tokens, latency)
