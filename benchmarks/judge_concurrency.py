@@ -1,5 +1,11 @@
 """Judge throughput: 400 judgements against the loopback judge (50 ms per reply) at
-concurrency 16, as a fraction of the ideal rate (16 / 50 ms = 320 per second). Goal ≥ 0.8."""
+concurrency 16, as a fraction of the ideal rate (16 / 50 ms = 320 per second). Goal ≥ 0.8.
+
+A first, untimed stage of 16 judgements warms the process: importing the SDK and its
+transport and building its response models happen once per process, not per request, and
+are not what concurrency is about. The timed stage still pays its own client and
+connections. The warm-up's rate is printed too, so the one-time cost stays visible.
+"""
 
 from __future__ import annotations
 
@@ -19,20 +25,20 @@ from procsft.judge.stage import judge_all  # noqa: E402
 from procsft.schema import Episode, Task  # noqa: E402
 from tests.http_server import LoopbackLLMServer  # noqa: E402
 
-N, CONCURRENCY, LATENCY_S = 400, 16, 0.05
+N, WARM_UP, CONCURRENCY, LATENCY_S = 400, 16, 16, 0.05
+TASK = Task(
+    task_id="t",
+    skill_id="s",
+    split="holdout",
+    prompt="What is 6 x 7?",
+    answer_type="integer",
+    reference="42",
+)
 
 
-def main() -> None:
-    os.environ["BENCH_JUDGE_KEY"] = "sk-bench"
-    task = Task(
-        task_id="t",
-        skill_id="s",
-        split="holdout",
-        prompt="What is 6 x 7?",
-        answer_type="integer",
-        reference="42",
-    )
-    episodes = [
+def episodes(first: int, count: int) -> list[Episode]:
+    """Return `count` distinct episodes (distinct responses, so no verdict is a cache hit)."""
+    return [
         Episode(
             episode_id=f"m/pre|t|baseline|seed={i}",
             configuration="m/pre",
@@ -51,8 +57,19 @@ def main() -> None:
             path_fingerprint="f",
             path={},
         )
-        for i in range(N)
+        for i in range(first, first + count)
     ]
+
+
+def judged_per_second(config: StudyConfig, rows: list[Episode], out: Path) -> float:
+    """Return the rate at which one judging stage scores `rows`."""
+    start = time.perf_counter()
+    judge_all(config, [TASK], rows, out / "verdicts.jsonl", out / "agreement.json")
+    return len(rows) / (time.perf_counter() - start)
+
+
+def main() -> None:
+    os.environ["BENCH_JUDGE_KEY"] = "sk-bench"
     tmp = Path(tempfile.mkdtemp())
     with LoopbackLLMServer() as server:
         server.set_delay(LATENCY_S)
@@ -75,18 +92,20 @@ def main() -> None:
                 "storage": {"cache_dir": str(tmp / "cache")},
             }
         )
-        start = time.perf_counter()
-        judge_all(config, [task], episodes, tmp / "v.jsonl", tmp / "a.json")
-        seconds = time.perf_counter() - start
+        cold = judged_per_second(config, episodes(N, WARM_UP), tmp / "warm-up")
+        rate = judged_per_second(config, episodes(0, N), tmp / "timed")
         peak = server.max_in_flight
+        sent = len(server.requests)
     ideal = CONCURRENCY / LATENCY_S
+    assert sent == N + WARM_UP, f"the loopback judge received {sent} requests"
     record(
         "judge_concurrency",
         [
-            {"metric": "judgements per second", "value": round(N / seconds, 1)},
+            {"metric": "judgements per second", "value": round(rate, 1)},
             {"metric": "ideal per second (concurrency / latency)", "value": ideal},
             {"metric": "most requests in flight", "value": peak},
-            {"metric": "achieved / ideal rate", "value": N / seconds / ideal, "goal": 0.8},
+            {"metric": f"first stage of {WARM_UP} (cold process) / ideal", "value": cold / ideal},
+            {"metric": "achieved / ideal rate", "value": rate / ideal, "goal": 0.8},
         ],
     )
 

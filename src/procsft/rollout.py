@@ -17,7 +17,12 @@ from tqdm import tqdm
 from procsft.config import Condition, Decoding, Stage
 from procsft.errors import ProcsftError
 from procsft.inference.path import path_fingerprint, text_sha256
-from procsft.inference.protocol import GenerationRequest, Generator
+from procsft.inference.protocol import (
+    Generation,
+    GenerationRequest,
+    Generator,
+    generate_each,
+)
 from procsft.prompt import PROMPT_VERSION, SYSTEM_PROMPT, build_messages
 from procsft.schema import Episode, RowLog, Skill, Task
 
@@ -130,7 +135,8 @@ def rollout(
     decoding: Decoding,
     batch_size: int,
 ) -> RolloutStats:
-    """Generate the planned episodes missing from `log` and append them, batch by batch.
+    """Generate the planned episodes missing from `log` and append them, `batch_size` at a
+    time.
 
     `make_generator` is called only when something is missing, so a finished configuration
     costs no model load on a rerun.
@@ -143,53 +149,68 @@ def rollout(
     generator = make_generator()
     path = episode_path(generator.path, decoding)
     fingerprint = path_fingerprint(path)
-    done = len(plan) - sum(len(b) for b in todo)
+    if getattr(generator, "independent_requests", False):
+        # Requests stand alone (HTTP engines): never pay again for a finished episode.
+        work = [p for batch in todo for p in batch if p.episode_id not in log]
+    else:
+        # A local engine regenerates whole batches: the same padded shapes give the same
+        # greedy text as an uninterrupted run. Only the plan's last batch can be short, so
+        # cutting these batches' concatenation every `batch_size` gives them back unchanged.
+        work = [p for batch in todo for p in batch]
     bar = tqdm(
-        total=len(plan), initial=done, desc=configuration.name, unit="ep", dynamic_ncols=True
+        total=len(plan),
+        initial=len(plan) - len(work),
+        desc=configuration.name,
+        unit="ep",
+        dynamic_ncols=True,
     )
     start = time.perf_counter()
     failed: list[str] = []
-    with bar:
-        for batch in todo:
-            if getattr(generator, "independent_requests", False):
-                # Requests stand alone (HTTP engines): never pay again for a finished episode.
-                batch = [p for p in batch if p.episode_id not in log]
-            # A local engine regenerates the whole batch: the same padded shapes give the same
-            # greedy text as an uninterrupted run.
-            generations = generator.generate([p.request for p in batch])
-            failed += [g.error for g in generations if not g.ok]
-            log.append(
-                Episode(
-                    episode_id=p.episode_id,
-                    configuration=configuration.name,
-                    student=configuration.student,
-                    size=configuration.size,
-                    stage=configuration.stage,
-                    recipe=configuration.recipe,
-                    train_seed=configuration.train_seed,
-                    task_id=p.task.task_id,
-                    skill_id=p.task.skill_id,
-                    condition=p.condition,
-                    seed=p.seed,
-                    messages=p.request.messages,
-                    response=g.text,
-                    finish_reason=g.finish_reason,
-                    prompt_tokens=g.prompt_tokens,
-                    completion_tokens=g.completion_tokens,
-                    path_fingerprint=fingerprint,
-                    path=path,
-                )
-                for p, g in zip(batch, generations, strict=True)
-                if g.ok
-            )
-            stats.generated += sum(g.ok for g in generations)
-            stats.completion_tokens += sum(g.completion_tokens for g in generations)
-            costs = [g.cost_usd for g in generations if g.cost_usd is not None]
-            if costs:
-                stats.cost_usd = (stats.cost_usd or 0.0) + sum(costs)
+    finished: list[Episode] = []
+
+    def episode(p: PlannedEpisode, g: Generation) -> Episode:
+        return Episode(
+            episode_id=p.episode_id,
+            configuration=configuration.name,
+            student=configuration.student,
+            size=configuration.size,
+            stage=configuration.stage,
+            recipe=configuration.recipe,
+            train_seed=configuration.train_seed,
+            task_id=p.task.task_id,
+            skill_id=p.task.skill_id,
+            condition=p.condition,
+            seed=p.seed,
+            messages=p.request.messages,
+            response=g.text,
+            finish_reason=g.finish_reason,
+            prompt_tokens=g.prompt_tokens,
+            completion_tokens=g.completion_tokens,
+            path_fingerprint=fingerprint,
+            path=path,
+        )
+
+    def keep(i: int, g: Generation) -> None:
+        if g.ok:
+            finished.append(episode(work[i], g))
+            stats.generated += 1
+        else:
+            failed.append(g.error or "")
+        stats.completion_tokens += g.completion_tokens
+        if g.cost_usd is not None:
+            stats.cost_usd = (stats.cost_usd or 0.0) + g.cost_usd
+        bar.update(1)
+        if len(finished) >= batch_size:
+            log.append(finished)
+            finished.clear()
             stats.seconds = time.perf_counter() - start
             bar.set_postfix_str(f"{stats.tokens_per_second:.0f} tok/s")
-            bar.update(len(batch))
+
+    with bar:
+        # HTTP engines keep their requests in flight: one starts as soon as one ends.
+        generate_each(generator, [p.request for p in work], batch_size, keep)
+        log.append(finished)
+        stats.seconds = time.perf_counter() - start
     if failed:  # what succeeded is kept; a rerun asks only for the failed ones
         raise GenerationFailed(
             f"{configuration.name}: {len(failed)} requests failed, first: {failed[0]}; "

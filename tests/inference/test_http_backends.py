@@ -168,3 +168,33 @@ def test_key_never_leaks_into_errors_path_or_logs(backend, server, caplog):
         assert KEY not in text
     assert KEY not in caplog.text
     assert all(KEY not in str(r.args) for r in caplog.records)
+
+
+def test_a_slow_request_does_not_hold_back_the_others(backend, server):
+    server.enqueue("hang", 5.0, match="slow")  # times out, then its retry succeeds
+    prompts = ["slow"] + [f"n{i}" for i in range(1, 8)]
+    order: list[int] = []
+    generator = backend(max_concurrency=2, timeout_s=2.0)
+    generator.generate_each([ask(p) for p in prompts], lambda i, _: order.append(i))
+    assert order[-1] == 0 and sorted(order) == list(range(8))
+    retry = [r.at for r in server.requests if "slow" in json.dumps(r.body)][-1]
+    assert all(r.at < retry for r in server.requests if "slow" not in json.dumps(r.body))
+
+
+def test_nothing_starts_once_admit_says_no_and_what_started_finishes(backend, server):
+    seen: list[int] = []
+    backend(max_concurrency=1).generate_each(
+        [ask(f"n{i}") for i in range(8)], lambda i, g: seen.append(i), admit=lambda: len(seen) < 3
+    )
+    assert seen == [0, 1, 2] and len(server.requests) == 3
+
+
+def test_an_error_in_the_callback_stops_the_call(backend, server):
+    server.set_delay(0.2)
+
+    def fail(index, generation):
+        raise KeyError(index)
+
+    with pytest.raises(KeyError):
+        backend(max_concurrency=2).generate_each([ask(f"n{i}") for i in range(8)], fail)
+    assert len(server.requests) == 2  # the one in flight was cancelled, nothing new started

@@ -11,7 +11,7 @@ from procsft.config import StudyConfig
 from procsft.judge import llm
 from procsft.judge.extractor import extract_answer
 from procsft.judge.llm import CLOSE, OPEN, BudgetExceeded, judge_messages, parse_verdict
-from procsft.judge.stage import judge_all
+from procsft.judge.stage import judge_all, judge_engine
 from procsft.schema import Episode, Task
 from tests.http_server import LoopbackLLMServer
 
@@ -200,3 +200,38 @@ def test_scoring_artifact_the_extractor_misses_prose_the_judge_passes(tmp_path, 
     assert artifact["baseline"]["extractor_fail_scorer_pass"] == 0
     assert artifact["curated"]["extractor_fail_scorer_pass"] == 2  # the two "is 42" answers
     assert artifact["curated"]["extractor_pass_rate"] == 0.0
+
+
+def test_a_killed_stage_loses_no_paid_verdict(tmp_path, server):
+    """Replies are cached as they arrive, so rows not yet written when the stage dies cost no
+    second request: the rerun sends only what the judge never answered."""
+    episodes = [_episode(i, f"ANSWER: {i}") for i in range(40)]
+    config = _config(tmp_path, server)  # concurrency 4: rows are written 16 at a time
+
+    class Killed(Exception):
+        pass
+
+    def die_at_first_rows(rows):
+        if rows:
+            raise Killed
+
+    judge_path, make_generator, chunk = judge_engine(config, config.scorers[1])
+    with pytest.raises(Killed):
+        llm.judge_episodes(
+            episodes,
+            {TASK.task_id: TASK},
+            "judge",
+            make_generator,
+            judge_path=judge_path,
+            cache=llm.VerdictCache(tmp_path / "cache" / "verdicts"),
+            spend=llm.JudgeSpend(),
+            totals=llm.JudgeTotals(),
+            max_new_tokens=config.scorers[1].max_new_tokens,
+            chunk=chunk,
+            emit=die_at_first_rows,
+        )
+    sent, kept = len(server.requests), len(list((tmp_path / "cache").rglob("*.json")))
+    assert chunk <= kept <= sent < 40  # requests in flight at the kill are lost, no more
+    verdicts, _ = judge_all(config, [TASK], episodes, tmp_path / "v.jsonl", tmp_path / "a.json")
+    assert len(server.requests) - sent == 40 - kept
+    assert sum(v.scorer == "judge" for v in verdicts) == 40

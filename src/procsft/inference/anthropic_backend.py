@@ -59,9 +59,14 @@ class AnthropicGenerator(HTTPGenerator):
         )
 
     def _client(self) -> anthropic.AsyncAnthropic:
-        """Return a client with the SDK's own retries off: ours honour Retry-After."""
+        """Return a client with the SDK's own retries off (ours honour Retry-After), over the
+        SDK's aiohttp transport, which costs less CPU per request than the default one."""
         return anthropic.AsyncAnthropic(
-            base_url=self.base_url, api_key=self._api_key, max_retries=0, timeout=self.timeout_s
+            base_url=self.base_url,
+            api_key=self._api_key,
+            max_retries=0,
+            timeout=self.timeout_s,
+            http_client=anthropic.DefaultAioHttpClient(timeout=self.timeout_s),
         )
 
     async def _call(
@@ -69,6 +74,7 @@ class AnthropicGenerator(HTTPGenerator):
     ) -> tuple[str, FinishReason, int, int]:
         """Return text, finish reason, prompt and completion tokens of one message."""
         system = [m["content"] for m in request.messages if m["role"] == "system"]
+        turns = [m for m in request.messages if m["role"] != "system"]
         options: dict[str, Any] = {"system": "\n\n".join(system)} if system else {}
         # This SDK's `create` has no sampling parameters, so they travel in the body. Some
         # models reject temperature and top_p together: top_p goes only when it narrows.
@@ -77,9 +83,11 @@ class AnthropicGenerator(HTTPGenerator):
             sampling["top_p"] = request.top_p
         response = await client.messages.create(
             model=self.model,
-            messages=[m for m in request.messages if m["role"] != "system"],
+            # Messages travel in the body for the reason OpenAIGenerator gives: the SDK's
+            # transform of a typed `messages` argument changes nothing and costs CPU.
+            messages=[],
             max_tokens=request.max_new_tokens,
-            extra_body=sampling,
+            extra_body={"messages": turns, **sampling},
             **options,
         )
         content = getattr(response, "content", None)

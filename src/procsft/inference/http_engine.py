@@ -154,17 +154,6 @@ class RetryPolicy:
         return await retrying(fn, *args)
 
 
-async def gather_limited(coros: Sequence[Awaitable[T]], max_concurrency: int) -> list[T]:
-    """Return the results of `coros`, in order, running at most `max_concurrency` at once."""
-    semaphore = asyncio.Semaphore(max_concurrency)
-
-    async def limited(coro: Awaitable[T]) -> T:
-        async with semaphore:
-            return await coro
-
-    return list(await asyncio.gather(*(limited(c) for c in coros)))
-
-
 class HTTPGenerator:
     """A Generator over an HTTP API: concurrent requests, retries, and per-request errors."""
 
@@ -223,16 +212,53 @@ class HTTPGenerator:
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
         """Return one generation per request, in order; a failed one has `error` set."""
-        if not requests:
-            return []
-        return asyncio.run(self._generate_all(list(requests)))
+        out: list[Generation] = []
+        if requests:
+            slots: dict[int, Generation] = {}
+            self.generate_each(requests, slots.__setitem__)
+            out = [slots[i] for i in range(len(requests))]
+        return out
 
-    async def _generate_all(self, requests: list[GenerationRequest]) -> list[Generation]:
+    def generate_each(
+        self,
+        requests: Sequence[GenerationRequest],
+        on_result: Callable[[int, Generation], None],
+        admit: Callable[[], bool] = lambda: True,
+    ) -> None:
+        """Call `on_result(index, generation)` as each request finishes, keeping
+        `max_concurrency` requests in flight the whole time: a new one starts as soon as one
+        ends, with no batch barrier. A request starts only while `admit()` is true, so a
+        caller's budget ends the call early with the started requests finished.
+
+        `on_result` runs inside the event loop, so it must be quick (write a row, update
+        totals); an exception from it cancels the requests in flight and propagates.
+        """
+        if requests:
+            asyncio.run(self._each(requests, on_result, admit))
+
+    async def _each(
+        self,
+        requests: Sequence[GenerationRequest],
+        on_result: Callable[[int, Generation], None],
+        admit: Callable[[], bool],
+    ) -> None:
+        queue = iter(enumerate(requests))
         # The client lives inside this event loop: its connection pool is bound to the loop.
         async with self._client() as client:
-            return await gather_limited(
-                [self._one(client, r) for r in requests], self.max_concurrency
-            )
+
+            async def worker() -> None:
+                # Each worker takes the next request the moment its last one is handled.
+                while admit() and (item := next(queue, None)) is not None:
+                    index, request = item
+                    on_result(index, await self._one(client, request))
+
+            workers = [asyncio.create_task(worker()) for _ in range(self.max_concurrency)]
+            try:
+                await asyncio.gather(*workers)  # re-raises what `on_result` raised
+            finally:
+                for task in workers:
+                    task.cancel()
+                await asyncio.gather(*workers, return_exceptions=True)
 
     async def _one(self, client: Any, request: GenerationRequest) -> Generation:
         # Latency covers the retries: it is the wall time the caller waited for this request.

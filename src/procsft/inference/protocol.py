@@ -6,7 +6,7 @@ describes its inference path so every episode can be stamped with it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -52,3 +52,25 @@ class Generator(Protocol):
         """Return one generation per request, in order; a failed request is a Generation whose
         `error` says why, so the successful ones in the same call are never lost."""
         ...
+
+
+def generate_each(
+    generator: Generator,
+    requests: Sequence[GenerationRequest],
+    chunk: int,
+    on_result: Callable[[int, Generation], None],
+    admit: Callable[[], bool] = lambda: True,
+) -> None:
+    """Call `on_result(index, generation)` for `requests` as they finish, starting work only
+    while `admit()` holds. An engine with its own `generate_each` (the HTTP APIs) keeps its
+    requests in flight without batch barriers; any other is called `chunk` requests at a time.
+    """
+    own = getattr(generator, "generate_each", None)
+    if own is not None:
+        own(requests, on_result, admit)
+        return
+    for start in range(0, len(requests), chunk):
+        if not admit():
+            return
+        for index, generation in enumerate(generator.generate(requests[start : start + chunk])):
+            on_result(start + index, generation)

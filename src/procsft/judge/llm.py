@@ -19,7 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from procsft.errors import ProcsftError
-from procsft.inference.protocol import Generation, GenerationRequest, Generator
+from procsft.inference.protocol import (
+    Generation,
+    GenerationRequest,
+    Generator,
+    generate_each,
+)
 from procsft.schema import Episode, Task, Verdict
 
 JUDGE_PROMPT_VERSION = "judge-v1"
@@ -130,14 +135,14 @@ class JudgeSpend:
     max_tokens: int | None = None
     max_usd: float | None = None
 
-    def check(self, totals: JudgeTotals) -> None:
+    def spent(self, totals: JudgeTotals) -> str | None:
+        """Return why the budget is spent (`None` while some is left)."""
         tokens = totals.prompt_tokens + totals.completion_tokens
         if self.max_tokens is not None and tokens >= self.max_tokens:
-            raise BudgetExceeded(f"judge budget spent: {tokens} of {self.max_tokens} tokens")
+            return f"judge budget spent: {tokens} of {self.max_tokens} tokens"
         if self.max_usd is not None and totals.cost_usd >= self.max_usd:
-            raise BudgetExceeded(
-                f"judge budget spent: ${totals.cost_usd:.4f} of ${self.max_usd:.4f}"
-            )
+            return f"judge budget spent: ${totals.cost_usd:.4f} of ${self.max_usd:.4f}"
+        return None
 
 
 def _verdict(episode: Episode, scorer: str, passed: bool | None, reason: str, text: str | None):
@@ -169,37 +174,54 @@ def judge_episodes(
     chunk: int,
     emit: Callable[[list[Verdict]], None],
 ) -> None:
-    """Judge `episodes`, passing verdicts to `emit` chunk by chunk (so a kill loses at most one
-    chunk); cached verdicts cost nothing, and the generator is made only when one is missing.
+    """Judge `episodes`, passing verdicts to `emit` `chunk` at a time; cached verdicts cost
+    nothing, and the generator is made only when one is missing. Each reply is cached the
+    moment it arrives, so a kill loses no paid-for verdict: the rerun finds it in the cache.
+    Once the budget is spent no request starts; those in flight finish and are kept, then
+    BudgetExceeded stops the stage.
 
     `judge_path` identifies the judge for the cache (engine, model, endpoint) before it loads.
     """
-    generator: Generator | None = None
-    for start in range(0, len(episodes), chunk):
-        part = episodes[start : start + chunk]
-        requests = [
-            GenerationRequest(judge_messages(tasks[e.task_id], e.response), max_new_tokens)
-            for e in part
-        ]
-        keys = [cache_key(judge_path, r) for r in requests]
-        hits = [cache.get(k) for k in keys]
-        todo = [i for i, hit in enumerate(hits) if hit is None]
-        if todo:
-            spend.check(totals)
-            generator = generator or make_generator()
-            fresh = generator.generate([requests[i] for i in todo])
-            for i, generation in zip(todo, fresh, strict=True):
-                hits[i] = _record(generation, keys[i], cache, totals)
-        totals.cached += len(part) - len(todo)
-        out = []
-        for episode, hit in zip(part, hits, strict=True):
-            if hit["error"] is not None:
-                out.append(_verdict(episode, scorer, None, JUDGE_ERROR + hit["error"], None))
-                continue
-            passed, reason = parse_verdict(hit["text"])
-            totals.unparseable += passed is None
-            out.append(_verdict(episode, scorer, passed, reason, hit["text"]))
-        emit(out)
+    requests = [
+        GenerationRequest(judge_messages(tasks[e.task_id], e.response), max_new_tokens)
+        for e in episodes
+    ]
+    keys = [cache_key(judge_path, r) for r in requests]
+    replies = [cache.get(k) for k in keys]
+    todo = [i for i, reply in enumerate(replies) if reply is None]
+    totals.cached += len(episodes) - len(todo)
+
+    def verdict(i: int) -> Verdict:
+        reply = replies[i]
+        if reply["error"] is not None:
+            return _verdict(episodes[i], scorer, None, JUDGE_ERROR + reply["error"], None)
+        passed, reason = parse_verdict(reply["text"])
+        totals.unparseable += passed is None
+        return _verdict(episodes[i], scorer, passed, reason, reply["text"])
+
+    emit([verdict(i) for i, reply in enumerate(replies) if reply is not None])
+    if not todo:
+        return
+    if reason := spend.spent(totals):
+        raise BudgetExceeded(reason)
+
+    def admit() -> bool:
+        return spend.spent(totals) is None
+
+    pending: list[Verdict] = []
+
+    def keep(j: int, generation: Generation) -> None:
+        i = todo[j]
+        replies[i] = _record(generation, keys[i], cache, totals)
+        pending.append(verdict(i))
+        if len(pending) >= chunk:
+            emit(pending[:])
+            pending.clear()
+
+    generate_each(make_generator(), [requests[i] for i in todo], chunk, keep, admit)
+    emit(pending)
+    if any(replies[i] is None for i in todo):
+        raise BudgetExceeded(spend.spent(totals) or "judge budget spent")
 
 
 def _record(g: Generation, key: str, cache: VerdictCache, totals: JudgeTotals) -> dict[str, Any]:

@@ -72,7 +72,8 @@ def judge_all(
 
 def judge_engine(config: StudyConfig, scorer: Scorer) -> tuple[dict, Callable, int]:
     """Return an LLM judge's identity (for the verdict cache), a maker of its generator, and
-    how many episodes to send per call."""
+    its chunk: the episodes per call of a local judge (one padded batch), the verdict rows per
+    write of an API judge (whose requests flow without batches)."""
     if scorer.backend == "transformers":
         from procsft.inference.transformers_backend import TransformersGenerator
 
