@@ -53,4 +53,5 @@ def test_local_config_runs_end_to_end(tmp_path):
     assert summary["procedural_delta"][0]["n_tasks"] == len(tasks)
     assert summary["lift"], "the report has the SFT lift of the post configuration"
     agreement = json.loads(run.agreement.read_text())
-    assert any({p["a"], p["b"]} == {"extractor", "judge-smollm2"} for p in agreement["pairs"])
+    (pair,) = [p for p in agreement["pairs"] if {p["a"], p["b"]} == {"extractor", "judge-smollm2"}]
+    assert pair["n"] == len(episodes) and pair["kappa"] is not None  # the judge decided all

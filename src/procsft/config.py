@@ -137,11 +137,17 @@ class Scorer(ApiClient):
     """Judge model: a provider id, or a model source for `transformers`."""
     max_new_tokens: int = Field(256, ge=16)
     """Budget for the judge's rationale and verdict line."""
+    verdict: Literal["generated", "forced"] = "generated"
+    """`generated`: the judge writes a rationale and a `VERDICT:` line. `forced` (local
+    `transformers` judges): the reply is begun with `VERDICT:` and the more likely of PASS and
+    FAIL is the verdict, for models too small to follow the grading format."""
 
     @model_validator(mode="after")
     def _llm_needs_model(self) -> Scorer:
         if self.kind == "llm" and (self.backend is None or self.model is None):
             raise ValueError("an llm scorer needs `backend` and `model`")
+        if self.verdict == "forced" and self.backend != "transformers":
+            raise ValueError("`verdict: forced` needs a local judge (backend transformers)")
         if self.kind == "extractor" and self.backend is not None:
             raise ValueError("an extractor scorer takes no `backend`")
         return self

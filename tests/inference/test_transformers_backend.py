@@ -63,3 +63,24 @@ def test_a_batch_that_runs_out_of_memory_is_split(tiny_generator, monkeypatch):
     monkeypatch.setattr(type(tiny_generator), "_generate_batch", small_memory)
     assert [g.text for g in tiny_generator.generate(requests)] == whole
     assert sizes == [5, 2, 3, 1, 2]
+
+
+def test_continuation_logprobs_match_an_unpadded_full_pass(tiny_generator):
+    import torch
+
+    requests = _requests(3)
+    options = [" PASS", " FAIL", " maybe not"]
+    batched = tiny_generator.continuation_logprobs(requests, "VERDICT:", options)
+    tok, model = tiny_generator.tokenizer, tiny_generator.model
+    for request, scores in zip(requests, batched, strict=True):
+        prompt = tok.apply_chat_template(
+            request.messages, add_generation_prompt=True, tokenize=False
+        )
+        context = tok(prompt + "VERDICT:", add_special_tokens=False).input_ids
+        for option, score in zip(options, scores, strict=True):
+            ending = tok(option, add_special_tokens=False).input_ids
+            with torch.inference_mode():
+                logits = model(input_ids=torch.tensor([context + ending])).logits[0]
+            steps = logits.log_softmax(-1)[len(context) - 1 : -1]
+            expected = sum(steps[i, t].item() for i, t in enumerate(ending))
+            assert abs(score - expected) < 1e-4

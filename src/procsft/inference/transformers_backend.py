@@ -125,3 +125,51 @@ class TransformersGenerator:
 
     def _decode(self, new_ids: list[int], prompt_tokens: int, latency: float) -> Generation:
         return to_generation(self.tokenizer, new_ids, self.stop_ids, prompt_tokens, latency)
+
+    def continuation_logprobs(
+        self, requests: Sequence[GenerationRequest], prefix: str, options: Sequence[str]
+    ) -> list[list[float]]:
+        """Return, per request, the log-probability of each option continuing a reply that
+        starts with `prefix` (sum over the option's tokens; one forward pass, no sampling).
+
+        Context and option are tokenised apart and joined, as in multiple-choice evaluation,
+        so every option is scored after exactly the same context tokens.
+        """
+        contexts = [
+            self.tokenizer(
+                self.tokenizer.apply_chat_template(
+                    r.messages, add_generation_prompt=True, tokenize=False
+                )
+                + prefix,
+                add_special_tokens=False,
+            ).input_ids
+            for r in requests
+        ]
+        endings = [self.tokenizer(o, add_special_tokens=False).input_ids for o in options]
+        rows = [c + e for c in contexts for e in endings]
+        width, keep = max(map(len, rows)), max(map(len, endings)) + 1
+        pad = self.tokenizer.pad_token_id
+        # Left padding puts every option at the end of its row, so only the last `keep`
+        # positions need logits (a full vocabulary per position would not fit in memory);
+        # explicit positions make a padded row compute what the unpadded one would.
+        ids = self.torch.tensor([[pad] * (width - len(r)) + r for r in rows])
+        mask = self.torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows])
+        positions = (mask.cumsum(dim=1) - 1).clamp(min=0)
+        with self.torch.inference_mode():
+            logits = self.model(
+                input_ids=ids.to(self.device),
+                attention_mask=mask.to(self.device),
+                position_ids=positions.to(self.device),
+                logits_to_keep=keep,
+            ).logits.float()
+        scores = logits.log_softmax(dim=-1)
+        flat = []
+        for row, ending in enumerate(endings * len(contexts)):
+            # Position keep-1 predicts the token after the row; the ending's tokens are the
+            # last len(ending), predicted by the positions just before each.
+            steps = range(keep - 1 - len(ending), keep - 1)
+            flat.append(
+                sum(scores[row, t, tok].item() for t, tok in zip(steps, ending, strict=True))
+            )
+        n = len(options)
+        return [flat[i : i + n] for i in range(0, len(flat), n)]

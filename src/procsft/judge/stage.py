@@ -91,7 +91,17 @@ def judge_engine(config: StudyConfig, scorer: Scorer) -> tuple[dict, Callable, i
             dtype=config.compute.dtype,
             device=config.compute.device,
         )
+        if scorer.verdict == "forced":
+            identity["verdict"] = "forced"
+            maker = _forced(maker)
         return identity, maker, config.compute.batch_size
     identity = {"engine": scorer.backend, "model_id": scorer.model, "base_url": scorer.base_url}
     maker = partial(api_generator, scorer.backend, scorer.model, scorer)
     return identity, maker, 4 * scorer.max_concurrency
+
+
+def _forced(make_model: Callable) -> Callable:
+    """Return a maker of the forced-choice judge over the model `make_model` loads."""
+    from procsft.judge.forced import ForcedVerdictJudge
+
+    return lambda: ForcedVerdictJudge(make_model())
