@@ -7,7 +7,7 @@ from components.distill import distill
 from components.failure import record_failure
 from components.images import BASE_IMAGE, ROLLOUT_IMAGE, TRAIN_IMAGE, Images
 from components.judge import judge
-from components.register import register
+from components.publish import publish
 from components.rollout import rollout
 from components.train import train
 from components.validate import validate
@@ -20,8 +20,8 @@ __all__ = [
     "analyze",
     "distill",
     "judge",
+    "publish",
     "record_failure",
-    "register",
     "rollout",
     "train",
     "validate",

@@ -1,13 +1,14 @@
 """The study pipeline of a config: validation gates everything; the students fan out (training,
 then the rollouts of its adapters) beside their pre rollouts and the reference rollouts; judging
-and analysis collect it all; an exit step records a failed run."""
+and analysis collect it all; publishing writes the run manifest and the MLflow runs and
+registers the adapters; an exit step records a failed run."""
 
 import json
 
 from kfp import dsl
 from kfp.dsl.graph_component import GraphComponent
 
-from components import analyze, distill, judge, record_failure, register, rollout, train, validate
+from components import analyze, distill, judge, publish, record_failure, rollout, train, validate
 from components.images import IMAGES, Images
 from components.policies import cache, retry_api_errors
 from components.resources import CPU_STEP, ROLLOUT_STEP, TRAIN_STEP, Compute, request, request_gpus
@@ -134,10 +135,9 @@ def build_pipeline(
             # nested loop's outputs: it hands the step a list of lists).
             scored = api_step(judge(**run).after(*rollouts))
             analyzed = step(analyze(**run, verdicts=scored.outputs["verdicts"]), cached=True)
-            if adapters:
-                collected = dsl.Collected(trained.outputs["adapters"])
-                registered = register(**run, tracking_uri=tracking_uri, adapters=collected)
-                registered.after(analyzed)
-                retry_api_errors(use_s3_credentials(step(registered), s3_secret))
+            published = publish(
+                **run, tracking_uri=tracking_uri, summary=analyzed.outputs["summary"]
+            )
+            use_s3_credentials(step(published), s3_secret)
 
     return study_pipeline

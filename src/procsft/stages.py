@@ -16,6 +16,7 @@ from collections.abc import Callable
 from functools import partial
 from itertools import zip_longest
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -174,7 +175,7 @@ def train_stage(
     corpus = _corpus_subset(list(read_rows(run.corpus, CorpusRow)), config.subset.corpus_rows)
     cache = _cache(config)
     adapters: Adapters = {}
-    facts = {}
+    trained_now: dict[tuple[str, str, int], bool] = {}
     for student in config.students:
         if only is not None and student.name != only:
             continue
@@ -198,14 +199,31 @@ def train_stage(
                     checkpoint_every=config.compute.checkpoint_every,
                 )
                 adapters[(student.name, recipe.name, seed)] = out
-                facts[f"{student.name}/{recipe.name}/seed{seed}"] = {
-                    key: result.meta.get(key)
-                    for key in ("steps", "tokens_per_second", "wall_seconds", "final_loss")
-                } | {"trained_now": result.trained}
+                trained_now[(student.name, recipe.name, seed)] = result.trained
     if (only, recipe_name, seed_only) == (None, None, None):  # a part leaves it to the run
-        outputs = [p / "train_meta.json" for p in adapters.values()]
-        run.record_stage("train", "done", outputs, rows=len(corpus), adapters=facts)
+        record_train_stage(config, run, trained_now)
     return adapters
+
+
+def record_train_stage(
+    config: StudyConfig, run: RunFolder, trained_now: dict[tuple[str, str, int], bool] | None = None
+) -> None:
+    """Record the `train` stage in the manifest from the finished adapters' `train_meta.json`
+    (a pipeline trains its students in parallel steps, so its publish step records it).
+    `trained_now` says which adapters this process trained rather than found finished."""
+    adapters = planned_adapters(config, run)
+    if not adapters:
+        return
+    facts, rows = {}, None
+    for key, folder in adapters.items():
+        meta = json.loads((folder / "train_meta.json").read_text(encoding="utf-8"))
+        rows = meta.get("corpus", {}).get("rows", rows)
+        facts["{}/{}/seed{}".format(*key)] = {
+            field: meta.get(field)
+            for field in ("steps", "tokens_per_second", "wall_seconds", "final_loss")
+        } | ({"trained_now": trained_now[key]} if trained_now is not None else {})
+    outputs = [folder / "train_meta.json" for folder in adapters.values()]
+    run.record_stage("train", "done", outputs, rows=rows, adapters=facts)
 
 
 Planned = tuple[Configuration, Callable[[], Generator], int]
@@ -307,11 +325,11 @@ def judge_stage(config: StudyConfig, run: RunFolder) -> list[Verdict]:
     return verdicts
 
 
-def publish_stage(config: StudyConfig, run: RunFolder, console: Console) -> None:
-    """Publish the finished run: `run_manifest.json` (every artifact's sha256 and URI, the
-    last write into the folder), an MLflow parent run with a child per configuration, and
-    every adapter in the model registry. An unreachable tracking server does not fail the
-    study: the run is complete locally and says so."""
+def publish_stage(config: StudyConfig, run: RunFolder, console: Console) -> dict[str, Any]:
+    """Publish the finished run and return what was published: `run_manifest.json` (every
+    artifact's sha256 and URI, the last write into the folder), an MLflow parent run with a
+    child per configuration, and every adapter in the model registry. An unreachable store or
+    tracking server does not fail the study: the run is complete locally and says so."""
     from procsft.store.artifacts import StoreError, open_store
     from procsft.store.manifest import write_manifest
     from procsft.store.registry import register_adapters
@@ -321,15 +339,21 @@ def publish_stage(config: StudyConfig, run: RunFolder, console: Console) -> None
         write_manifest(run.root, open_store(config))
     except StoreError as err:
         console.print(f"artifact store unreachable, run kept locally: {err}", markup=False)
-        return
+        return {"published": False, "reason": str(err)}
     uri = resolve_tracking_uri(config.storage, config.storage.runs_dir)
     try:
         logged = log_run(run.root, tracking_uri=uri, experiment=config.storage.experiment)
         versions = register_adapters(run.root, logged)
     except Exception as err:  # any tracking failure: the run itself is complete on disk
         console.print(f"tracking at {uri} failed, run kept locally: {err}", markup=False)
-        return
+        return {"published": False, "reason": f"tracking at {uri} failed: {err}"}
     console.print(f"mlflow: {uri} ({logged.status}, {len(versions)} adapter versions)")
+    return {
+        "published": True,
+        "tracking_uri": uri,
+        "mlflow": logged.status,
+        "adapter_versions": len(versions),
+    }
 
 
 def analyze_stage(

@@ -86,13 +86,10 @@ def test_analyze_shows_report_markdown_and_metrics(tmp_path):
     assert container["image"] == BASE_IMAGE
 
 
-def test_register_collects_every_students_adapters(tmp_path):
-    (spec,) = compile_ir(components.register, tmp_path)
-    adapters = spec["root"]["inputDefinitions"]["artifacts"]["adapters"]
-    assert adapters["isArtifactList"] is True
-    params, inputs, outputs, container = _signature(components.register, tmp_path)
+def test_publish_follows_the_analysis_and_returns_what_it_published(tmp_path):
+    params, inputs, outputs, container = _signature(components.publish, tmp_path)
     assert params["tracking_uri"] == "STRING"
-    assert inputs == {"adapters": "system.Model"}
+    assert inputs == {"summary": "system.Dataset"}
     assert container["image"] == BASE_IMAGE
 
 

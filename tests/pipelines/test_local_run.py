@@ -75,8 +75,11 @@ def test_pre_and_post_study_runs_locally_end_to_end(tmp_path, cache_dir, subproc
     (metrics,) = executed["artifacts"]["metrics"]["artifacts"]
     assert "pass_rate/tiny/pre/baseline/extractor" in metrics["metadata"]
     assert "delta/tiny/post/hot/seed0/extractor" in metrics["metadata"]
-    registered = json.loads((job / "register/executor_output.json").read_text())
-    assert registered["parameterValues"]["Output"]
+    published = json.loads((job / "publish/executor_output.json").read_text())
+    assert json.loads(published["parameterValues"]["Output"])["adapter_versions"] == 1
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["stages"]["train"]["adapters"]["tiny/hot/seed0"]["steps"] > 0
+    assert (run / "run_manifest.json").exists()
 
 
 def test_a_failed_step_is_recorded_in_the_run_folder(tmp_path, cache_dir, subprocess_env):

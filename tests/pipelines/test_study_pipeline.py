@@ -114,7 +114,7 @@ def test_api_bound_steps_get_keys_and_retries_and_no_cache(ir):
         assert found["cachingOptions"] == {"enableCache": True}, deterministic
 
 
-def test_a_pre_only_config_has_no_training_register_or_references(tmp_path):
+def test_a_pre_only_config_has_no_training_or_references(tmp_path):
     config = StudyConfig.model_validate(tiny_config(tmp_path, tmp_path / "cache"))
     spec, _ = compile_ir(build_pipeline(config), tmp_path)
     assert set(_tasks(spec)) == {
@@ -125,6 +125,7 @@ def test_a_pre_only_config_has_no_training_register_or_references(tmp_path):
         "rollout-pre",
         "judge",
         "analyze",
+        "publish",
     }
 
 
