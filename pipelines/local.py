@@ -2,10 +2,13 @@
 this Python environment (`make run`). Reruns resume the same run folder."""
 
 import argparse
+import contextlib
+import io
 import re
 import sys
 import warnings
 from pathlib import Path
+from typing import TextIO
 
 # Steps name images and request CPU, memory and GPUs that a local run cannot honour (it runs
 # every step in this environment); KFP warns about each, for each task.
@@ -14,6 +17,33 @@ LOCAL_ONLY = (
     r"You may be attemping to run a task that uses custom or non-Python base image",
 )
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+EXECUTOR_INFO = re.compile(r"^\s*\[KFP Executor [^\]]* INFO\]: ")
+
+
+class QuietExecutorLogs(io.TextIOBase):
+    """A stdout that drops what KFP's executor logs at INFO in every step (where it looks for
+    the component, the whole executor input as JSON, every library's INFO records) and keeps
+    the steps' own output, their warnings and errors, and the runner's task lines."""
+
+    def __init__(self, target: TextIO):
+        self.target = target
+        self.pending = ""
+        self.in_json = False
+
+    def write(self, text: str) -> int:
+        self.pending += text
+        *lines, self.pending = self.pending.split("\n")
+        for line in lines:
+            if self.in_json:  # indent=4 JSON under the step's 4-space indent ends at "    }"
+                self.in_json = line != "    }"
+            elif EXECUTOR_INFO.match(line):
+                self.in_json = line.endswith(":")  # "Got executor_input:" then the JSON
+            else:
+                self.target.write(line + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self.target.flush()  # a partial line waits for its end: it may start an INFO record
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-id", default="", help="run folder name (default: study-fingerprint)")
     parser.add_argument(
         "--pipeline-root", type=Path, help="where KFP puts step outputs (default: <runs_dir>/_kfp)"
+    )
+    parser.add_argument(
+        "--verbose", action="store_true", help="keep KFP's executor logs (inputs as JSON)"
     )
     args = parser.parse_args(argv)
     from kfp import local
@@ -41,8 +74,10 @@ def main(argv: list[str] | None = None) -> int:
         warnings.filterwarnings("ignore", message=message)
     local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(pipeline_root))
     run = run_root / (args.run_id or config.run_id())
+    out = sys.stdout if args.verbose else QuietExecutorLogs(sys.stdout)
     try:
-        build_pipeline(config)(run_root=str(run_root), run_id=args.run_id)
+        with contextlib.redirect_stdout(out):
+            build_pipeline(config)(run_root=str(run_root), run_id=args.run_id)
     except RuntimeError as err:  # KFP local raises this when a step failed; its log is above
         reason = ANSI.sub("", str(err).splitlines()[0])
         print(f"procsft: pipeline failed: {reason}", file=sys.stderr)

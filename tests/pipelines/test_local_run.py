@@ -58,6 +58,7 @@ def test_pre_and_post_study_runs_locally_end_to_end(tmp_path, cache_dir, subproc
     }
     report = printed(result.stdout, "report")
     assert report.parent == run and report.stat().st_size > 0
+    assert "Got executor_input" not in result.stdout and "Executing task" in result.stdout
     assert (run / "train/tiny/hot/seed0/train_meta.json").exists()
     assert not (run / "failure.json").exists()
 
@@ -94,3 +95,28 @@ def test_a_failed_step_is_recorded_in_the_run_folder(tmp_path, cache_dir, subpro
     failure = json.loads((run / "failure.json").read_text())
     assert failure["state"] == "FAILED"
     assert failure["error_message"]
+
+
+def test_executor_info_logs_are_dropped_and_step_output_kept():
+    import io
+
+    from pipelines.local import QuietExecutorLogs
+
+    streamed = [
+        "    [KFP Executor 2026-11-29 02:02:35,650 INFO]: Looking for component `validate`",
+        "    [KFP Executor 2026-11-29 02:02:35,650 INFO]: Got executor_input:",
+        "    {",
+        '        "inputs": {',
+        "        }",
+        "    }",
+        "    [KFP Executor 2026-11-29 02:02:40,331 INFO]: Skipping registering function x",
+        "    training tiny / hot / seed 0",
+        "    [KFP Executor 2026-11-29 02:02:41,000 WARNING]: something to see",
+        "02:08:01.896 - INFO - Task 'judge' finished with status SUCCESS",
+    ]
+    out = io.StringIO()
+    quiet = QuietExecutorLogs(out)
+    for line in streamed:  # KFP prints the indent and the line in two writes
+        quiet.write(line[:4])
+        quiet.write(line[4:] + "\n")
+    assert out.getvalue().splitlines() == streamed[7:]
