@@ -23,8 +23,8 @@ def compile_study(config_path: Path, out: Path, images: Images = IMAGES) -> Path
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipelines.compile", description=__doc__)
+def main(argv: list[str] | None = None, prog: str = "python -m pipelines.compile") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="study config YAML")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="IR YAML to write")
     parser.add_argument("--registry", default=REGISTRY, help="image registry (default %(default)s)")

@@ -1,6 +1,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from procsft.schema import Episode, Verdict, read_rows
 from tests.conftest import PROCSFT, run_folders, tiny_config, write_yaml
@@ -81,3 +82,24 @@ def test_end_to_end_run_on_tiny_model_and_resume(tmp_path, cache_dir, subprocess
     assert second.returncode == 0, second.stderr
     # Nothing is made again: every row file is untouched, byte for byte and by mtime.
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in files} == before
+
+
+def test_compile_writes_the_committed_pipeline_from_any_folder(tmp_path):
+    repo = Path(__file__).resolve().parents[1]
+    out = tmp_path / "study.yaml"
+    config = repo / "configs" / "qwen35-paper.yaml"
+    done = subprocess.run(
+        [*PROCSFT, "compile", "--config", str(config), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes() == (repo / "pipelines" / "compiled" / "study.yaml").read_bytes()
+    missing = subprocess.run(
+        [*PROCSFT, "compile", "--config", str(tmp_path / "nope.yaml")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1

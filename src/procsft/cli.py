@@ -93,6 +93,11 @@ def _parser() -> argparse.ArgumentParser:
         help="`programmatic` (offline) or a model source for the transformers engine",
     )
     distill.add_argument("--out", type=Path, help="where corpus.jsonl goes (default: --suite)")
+
+    # Listed for --help; `main` hands its arguments to `python -m pipelines.compile`.
+    commands.add_parser(
+        "compile", help="compile a config's study pipeline to KFP IR YAML (`procsft compile -h`)"
+    )
     return parser
 
 
@@ -267,6 +272,11 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["compile"]:
+        from pipelines.compile import main as compile_main
+
+        return compile_main(argv[1:], prog="procsft compile")
     args = _parser().parse_args(argv)
     from procsft.errors import ProcsftError
 
