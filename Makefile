@@ -69,11 +69,19 @@ images: setup
 		docker buildx build -f images/$$k.Dockerfile -t $(REGISTRY)/procsft-$$k:$(TAG) --push . || exit 1; \
 	done
 
+# Upload the compiled study as a new pipeline version at $KFP_HOST (bearer token: $KFP_TOKEN)
+# and start a run of it, or a recurring run (KFP cron: seconds first; Mondays 03:00).
+# SUBMIT_ARGS adds options, e.g. SUBMIT_ARGS='--param runs_pvc=my-pvc --no-cache'.
+SUBMIT_CONFIG ?= configs/qwen35-paper.yaml
+SCHEDULE_CONFIG ?= configs/scale-8b-14b.yaml
+SCHEDULE_CRON ?= 0 0 3 * * 1
+SUBMIT_ARGS ?=
+
 submit: setup
-	$(BIN)/python -m pipelines.submit run --config configs/qwen35-paper.yaml
+	$(BIN)/python -m pipelines.submit run --config $(SUBMIT_CONFIG) $(SUBMIT_ARGS)
 
 schedule: setup
-	$(BIN)/python -m pipelines.submit schedule --config configs/scale-8b-14b.yaml --cron "0 0 3 * * 1"
+	$(BIN)/python -m pipelines.submit schedule --config $(SCHEDULE_CONFIG) --cron "$(SCHEDULE_CRON)" $(SUBMIT_ARGS)
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache
