@@ -28,6 +28,12 @@ def _parser() -> argparse.ArgumentParser:
     verify = commands.add_parser("verify", help="recheck every sha256 in a run's manifest")
     verify.add_argument("run", type=Path, help="run folder")
 
+    sync = commands.add_parser(
+        "sync", help="publish a finished run its store or tracking server missed (idempotent)"
+    )
+    sync.add_argument("run", type=Path, help="run folder")
+    sync.add_argument("--tracking-uri", help="MLflow tracking URI (default: the run's config)")
+
     registry = commands.add_parser("registry", help="list or download registered adapters")
     registry.add_argument("action", choices=["list", "get"])
     registry.add_argument("--config", type=Path, required=True, help="study config (tracking)")
@@ -111,6 +117,14 @@ def _run(args: argparse.Namespace) -> None:
     until = "rollout" if args.command == "rollout" else "analyze"
     allow = getattr(args, "allow_path_mismatch", False)
     run_study(config, args.config, Console(), args.run_id, until, allow_path_mismatch=allow)
+
+
+def _sync(args: argparse.Namespace) -> None:
+    from rich.console import Console
+
+    from procsft.study import sync_run
+
+    sync_run(args.run, Console(), args.tracking_uri)
 
 
 def _verify(args: argparse.Namespace) -> None:
@@ -264,6 +278,7 @@ COMMANDS = {
     "analyze": _analyze,
     "train": _train,
     "verify": _verify,
+    "sync": _sync,
     "registry": _registry,
     "suite": _suite,
     "validate": _validate,

@@ -14,7 +14,7 @@ from rich.console import Console
 
 from procsft import stages
 from procsft.config import StudyConfig
-from procsft.errors import ConfigError
+from procsft.errors import ConfigError, ProcsftError
 from procsft.run_folder import RunFolder, write_text_atomic
 from procsft.suite.build import select_skills
 
@@ -59,3 +59,30 @@ def run_study(
     stages.analyze_stage(config, run, console, allow_path_mismatch)
     stages.publish_stage(config, run, console)
     return run
+
+
+class NotPublished(ProcsftError):
+    """The artifact store or the tracking server could not be reached; nothing was lost."""
+
+    exit_code = 7
+
+
+def sync_run(run_dir: Path, console: Console, tracking_uri: str | None = None) -> dict:
+    """Publish a finished run folder that could not be published when it finished (store or
+    tracking server unreachable) and return what was published. Idempotent: files the store
+    holds are not sent again, and an unchanged run logs nothing new to MLflow."""
+    from procsft.config import load_config
+    from procsft.errors import DataError
+
+    run = RunFolder(Path(run_dir))
+    if not run.summary.exists():
+        raise DataError(f"{run.root}: no summary.json, the run has not finished; rerun it")
+    config = load_config(run.config)
+    storage: dict = {"runs_dir": run.root.parent}
+    if tracking_uri:
+        storage["tracking_uri"] = tracking_uri
+    config = config.model_copy(update={"storage": config.storage.model_copy(update=storage)})
+    published = stages.publish_stage(config, run, console)
+    if not published["published"]:
+        raise NotPublished(f"{run.root}: not published: {published['reason']}")
+    return published

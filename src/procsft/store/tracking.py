@@ -77,6 +77,24 @@ def resolve_tracking_uri(storage: Any = None, runs_dir: Path | None = None) -> s
     return f"sqlite:///{folder / 'mlruns.db'}"
 
 
+def tracking_unreachable(tracking_uri: str, timeout_s: float = 5.0) -> str | None:
+    """Return why the tracking server at an http(s) URI does not answer, or None when it does
+    (any HTTP status is an answer) or the URI is not a server. MLflow's own client retries a
+    refused connection for minutes; this check lets a study say so at once and finish."""
+    if not tracking_uri.startswith(("http://", "https://")):
+        return None
+    import urllib.error
+    import urllib.request
+
+    try:
+        urllib.request.urlopen(f"{tracking_uri.rstrip('/')}/health", timeout=timeout_s).close()
+    except urllib.error.HTTPError:
+        return None
+    except (urllib.error.URLError, OSError, ValueError) as err:
+        return str(getattr(err, "reason", err))
+    return None
+
+
 def client_for(tracking_uri: str) -> Any:
     """Return an MlflowClient for `tracking_uri` (tracking and registry), quiet on stdout."""
     os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
