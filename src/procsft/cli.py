@@ -293,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return compile_main(argv[1:], prog="procsft compile")
     args = _parser().parse_args(argv)
-    from procsft.errors import ProcsftError
+    from procsft.errors import ProcsftError, disk_full
 
     try:
         COMMANDS[args.command](args)
@@ -303,6 +303,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("procsft: interrupted; rerun the same command to resume", file=sys.stderr)
         return 130
+    except OSError as err:  # a full disk met by a library's own write (weights, plots, MLflow)
+        full = disk_full(err, err.filename or "a write")
+        if full is None:
+            raise
+        print(f"procsft: error: {full}", file=sys.stderr)
+        return full.exit_code
     return 0
 
 

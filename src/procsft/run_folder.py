@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from procsft.errors import disk_full
+
 STAGES = ("suite", "validate", "train", "rollout", "judge", "analyze")
 
 
@@ -107,8 +109,12 @@ def write_text_atomic(path: Path, text: str) -> None:
     """Write `text` to `path` through a temp file and a rename: never a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        with tmp.open("w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as err:
+        tmp.unlink(missing_ok=True)  # the target is untouched; leave no half file beside it
+        raise disk_full(err, path) or err from err
     os.replace(tmp, path)

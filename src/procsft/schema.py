@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from procsft.answers import AnswerType
 from procsft.config import Condition, Stage
-from procsft.errors import DataError
+from procsft.errors import DataError, disk_full
 
 
 class Row(BaseModel):
@@ -259,10 +259,14 @@ def write_rows(path: str | Path, rows: Iterable[Row]) -> None:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        with tmp.open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as err:
+        tmp.unlink(missing_ok=True)  # the target is untouched; leave no half file beside it
+        raise disk_full(err, path) or err from err
     os.replace(tmp, path)
     _fsync_dir(path.parent)
 
@@ -306,10 +310,17 @@ class RowLog:
         if not fresh:
             return
         self.partial.parent.mkdir(parents=True, exist_ok=True)
-        with self.partial.open("ab") as handle:
-            handle.write(b"".join(_encode(row) for row in fresh))
-            handle.flush()
-            os.fsync(handle.fileno())
+        end = self.partial.stat().st_size if self.partial.exists() else 0
+        try:
+            with self.partial.open("ab") as handle:
+                handle.write(b"".join(_encode(row) for row in fresh))
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as err:
+            # A full disk may have taken part of the batch: cut it off, so the file holds whole
+            # rows only (truncating frees space, so it works on a full disk too).
+            os.truncate(self.partial, end)
+            raise disk_full(err, self.partial) or err from err
         self.rows.update((row.key, row) for row in fresh)
 
     def finalize(self, order: Iterable[str]) -> list[Row]:
