@@ -13,6 +13,7 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import asdict
 from functools import partial
 from itertools import zip_longest
 from pathlib import Path
@@ -20,10 +21,11 @@ from typing import Any
 
 from rich.console import Console
 
+from procsft import reuse
 from procsft.config import Student, StudyConfig
 from procsft.errors import ConfigError
 from procsft.inference.factory import api_generator, student_generator
-from procsft.inference.models import default_cache_dir, resolve_model
+from procsft.inference.models import default_cache_dir, resolve_model, weights_sha256
 from procsft.inference.probe import check_adapter_effect
 from procsft.inference.protocol import Generator
 from procsft.judge.stage import judge_all
@@ -162,10 +164,11 @@ def train_stage(
 ) -> Adapters:
     """Train one adapter per student × recipe × seed (stage `post` only; `only`, `recipe_name`
     and `seed_only` narrow it to one student, recipe or seed); finished adapters are kept, and
-    a killed training resumes from its last checkpoint."""
+    a killed training resumes from its last checkpoint. An adapter another run folder trained
+    from the same inputs is copied instead (`procsft.reuse`)."""
     if "post" not in config.stages:
         return {}
-    from procsft.train import train_adapter
+    from procsft.train import library_versions, resolve_device, train_adapter, training_inputs
 
     skills = list(read_rows(run.skills, Skill))
     if not run.corpus.exists():
@@ -175,7 +178,7 @@ def train_stage(
     corpus = _corpus_subset(list(read_rows(run.corpus, CorpusRow)), config.subset.corpus_rows)
     cache = _cache(config)
     adapters: Adapters = {}
-    trained_now: dict[tuple[str, str, int], bool] = {}
+    made: dict[tuple[str, str, int], dict[str, Any]] = {}
     for student in config.students:
         if only is not None and student.name != only:
             continue
@@ -187,6 +190,20 @@ def train_stage(
                 if seed_only is not None and seed != seed_only:
                     continue
                 out = adapter_folder(run, student.name, recipe.name, seed)
+                key = (student.name, recipe.name, seed)
+                made[key] = {}
+                if not (out / "train_meta.json").exists():
+                    earlier = reuse.find_adapter(
+                        run,
+                        out.relative_to(run.root),
+                        training_inputs(resolved, corpus, recipe, seed),
+                        resolve_device(config.compute.device, recipe),
+                        library_versions(),
+                    )
+                    if earlier is not None:
+                        reuse.copy_into(earlier.root / out.relative_to(run.root), out)
+                        made[key]["reused_from"] = earlier.root.name
+                        console.print(f"reusing {'/'.join(map(str, key))} of {earlier.root.name}")
                 console.print(f"training {student.name} / {recipe.name} / seed {seed}")
                 result = train_adapter(
                     resolved,
@@ -198,19 +215,19 @@ def train_stage(
                     device=config.compute.device,
                     checkpoint_every=config.compute.checkpoint_every,
                 )
-                adapters[(student.name, recipe.name, seed)] = out
-                trained_now[(student.name, recipe.name, seed)] = result.trained
+                adapters[key] = out
+                made[key]["trained_now"] = result.trained
     if (only, recipe_name, seed_only) == (None, None, None):  # a part leaves it to the run
-        record_train_stage(config, run, trained_now)
+        record_train_stage(config, run, made)
     return adapters
 
 
 def record_train_stage(
-    config: StudyConfig, run: RunFolder, trained_now: dict[tuple[str, str, int], bool] | None = None
+    config: StudyConfig, run: RunFolder, made: dict[tuple[str, str, int], dict] | None = None
 ) -> None:
     """Record the `train` stage in the manifest from the finished adapters' `train_meta.json`
     (a pipeline trains its students in parallel steps, so its publish step records it).
-    `trained_now` says which adapters this process trained rather than found finished."""
+    `made` says, per adapter, whether this process trained it and which run it was copied from."""
     adapters = planned_adapters(config, run)
     if not adapters:
         return
@@ -221,7 +238,7 @@ def record_train_stage(
         facts["{}/{}/seed{}".format(*key)] = {
             field: meta.get(field)
             for field in ("steps", "tokens_per_second", "wall_seconds", "final_loss")
-        } | ({"trained_now": trained_now[key]} if trained_now is not None else {})
+        } | (made or {}).get(key, {})
     outputs = [folder / "train_meta.json" for folder in adapters.values()]
     run.record_stage("train", "done", outputs, rows=rows, adapters=facts)
 
@@ -286,10 +303,22 @@ def rollout_stage(config: StudyConfig, run: RunFolder, only: str | None = None) 
         shard = run.shard(configuration.name)
         if shard.exists():
             continue
-        log = RowLog(shard, Episode)
         plan = plan_episodes(
             configuration, skills, tasks, config.conditions, config.seeds, config.decoding
         )
+        key = reuse.rollout_key(
+            *_rollout_identity(config, run, configuration),
+            [(p.episode_id, asdict(p.request)) for p in plan],
+        )
+        partial = shard.with_name(shard.name + ".partial")
+        earlier = None if partial.exists() else reuse.find_shard(run, configuration.name, key)
+        if earlier is not None:  # the same rows, made by an earlier run: copy them
+            facts = json.loads(earlier.shard(configuration.name).with_suffix(".json").read_text())
+            reuse.copy_into(earlier.shard(configuration.name), shard)
+            facts |= {"reused_from": earlier.root.name}
+            write_text_atomic(shard.with_suffix(".json"), json.dumps(facts, indent=2))
+            continue
+        log = RowLog(shard, Episode)
         stats = rollout(
             configuration,
             plan,
@@ -299,7 +328,37 @@ def rollout_stage(config: StudyConfig, run: RunFolder, only: str | None = None) 
             batch_size=batch_size,
         )
         log.finalize([p.episode_id for p in plan])
-        write_text_atomic(shard.with_suffix(".json"), json.dumps(stats.as_dict(), indent=2))
+        facts = stats.as_dict() | {"reuse_key": key}
+        write_text_atomic(shard.with_suffix(".json"), json.dumps(facts, indent=2))
+
+
+def _rollout_identity(
+    config: StudyConfig, run: RunFolder, configuration: Configuration
+) -> tuple[dict, dict]:
+    """Return the model and the engine settings a configuration's rows follow from (for
+    `reuse.rollout_key`): the student (with its adapter's weights) or the reference API model."""
+    if configuration.stage == "reference":
+        (ref,) = [r for r in config.references if r.name == configuration.student]
+        return {"backend": ref.backend, "model": ref.model, "base_url": ref.base_url}, {}
+    (student,) = [s for s in config.students if s.name == configuration.student]
+    model: dict[str, Any] = student.model_dump(mode="json", exclude={"new"})
+    if configuration.stage == "post":
+        assert configuration.recipe is not None and configuration.train_seed is not None
+        folder = adapter_folder(run, student.name, configuration.recipe, configuration.train_seed)
+        model["adapter_sha256"] = weights_sha256(folder)
+    compute = config.compute
+    device = compute.device
+    if device == "auto":  # what the generator will pick: CPU and GPU kernels differ
+        import torch
+
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    engine = {
+        "engine": compute.engine,
+        "device": device,
+        "dtype": compute.dtype,
+        "batch_size": compute.batch_size,  # the padded batches shape greedy text
+    }
+    return model, engine
 
 
 def collect_episodes(config: StudyConfig, run: RunFolder) -> list[Episode]:

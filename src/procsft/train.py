@@ -142,6 +142,11 @@ def resolve_target_modules(model: Any, target_modules: str | Sequence[str]) -> s
     return list(target_modules)
 
 
+def library_versions() -> dict[str, str]:
+    """Return the versions of the libraries a training's weights depend on."""
+    return {name: metadata.version(name) for name in LIBRARIES}
+
+
 def resolve_device(device: str, recipe: Recipe) -> str:
     """Return `cpu` or `cuda` for `device`; refuse what this machine cannot run, loading nothing."""
     import torch
@@ -183,7 +188,7 @@ def train_adapter(
     out = Path(out)
     device = resolve_device(device, recipe)
     examples = training_examples(corpus, skills)
-    inputs = _inputs(model, corpus, recipe, seed)
+    inputs = training_inputs(model, corpus, recipe, seed)
     if (out / META_FILE).exists():
         return _finished(out, inputs)
     with _exclusive(out):
@@ -330,7 +335,7 @@ def _train(
         "peak_rss_mb": _peak_rss_mb(),
         "final_loss": curve[-1][1] if curve else None,
         "loss_curve": curve,
-        "versions": {name: metadata.version(name) for name in LIBRARIES},
+        "versions": library_versions(),
         "python": platform.python_version(),
     }
 
@@ -386,7 +391,9 @@ def _check_lengths(
             )
 
 
-def _inputs(model: ResolvedModel, corpus: Sequence[CorpusRow], recipe: Recipe, seed: int) -> dict:
+def training_inputs(
+    model: ResolvedModel, corpus: Sequence[CorpusRow], recipe: Recipe, seed: int
+) -> dict:
     """Return what determines the trained weights (JSON-ready): equal inputs, equal output."""
     return {
         "base_model": {
