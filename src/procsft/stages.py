@@ -25,6 +25,7 @@ from procsft import reuse
 from procsft.config import Student, StudyConfig
 from procsft.errors import ConfigError
 from procsft.inference.factory import api_generator, student_generator
+from procsft.inference.http_engine import Price
 from procsft.inference.models import default_cache_dir, resolve_model, weights_sha256
 from procsft.inference.probe import check_adapter_effect
 from procsft.inference.protocol import Generator
@@ -327,8 +328,21 @@ def rollout_stage(config: StudyConfig, run: RunFolder, only: str | None = None) 
             decoding=config.decoding,
             batch_size=batch_size,
         )
-        log.finalize([p.episode_id for p in plan])
-        facts = stats.as_dict() | {"reuse_key": key}
+        rows = log.finalize([p.episode_id for p in plan])
+        # Counts come from the rows, so a shard a killed process began counts the whole shard;
+        # the timing fields stay this process's.
+        facts = stats.as_dict() | {
+            "generated": len(rows),
+            "completion_tokens": sum(e.completion_tokens for e in rows),
+            "reuse_key": key,
+        }
+        if configuration.stage == "reference":
+            (ref,) = [r for r in config.references if r.name == configuration.student]
+            if ref.price is not None:
+                price = Price(ref.price.input_per_mtok, ref.price.output_per_mtok)
+                facts["cost_usd"] = round(
+                    sum(price.cost(e.prompt_tokens, e.completion_tokens) for e in rows), 6
+                )
         write_text_atomic(shard.with_suffix(".json"), json.dumps(facts, indent=2))
 
 

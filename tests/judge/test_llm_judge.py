@@ -185,6 +185,21 @@ def test_budget_stops_the_stage_cleanly_keeping_what_was_judged(tmp_path, server
     partial = (tmp_path / "v.jsonl.partial").read_text().splitlines()
     judged = [line for line in partial if '"scorer": "judge"' in line]
     assert 0 < len(judged) < 12 and not (tmp_path / "v.jsonl").exists()
+    # The budget is the run's, not the process's: a rerun finds it spent and asks nothing.
+    sent = len(server.requests)
+    with pytest.raises(BudgetExceeded, match="of 100 tokens"):
+        judge_all(config, [TASK], episodes, tmp_path / "v.jsonl", tmp_path / "a.json")
+    assert len(server.requests) == sent
+
+
+def test_identical_grading_requests_are_sent_once(tmp_path, server):
+    episodes = [_episode(i, "ANSWER: 42") for i in range(6)]  # six episodes, one response
+    verdicts, facts = judge_all(
+        _config(tmp_path, server), [TASK], episodes, tmp_path / "v.jsonl", tmp_path / "a.json"
+    )
+    assert len(server.requests) == 1
+    assert [v.passed for v in verdicts if v.scorer == "judge"] == [True] * 6
+    assert facts["judges"]["judge"]["requests"] == 1
 
 
 def test_scoring_artifact_the_extractor_misses_prose_the_judge_passes(tmp_path, server):
@@ -225,7 +240,7 @@ def test_a_killed_stage_loses_no_paid_verdict(tmp_path, server):
             judge_path=judge_path,
             cache=llm.VerdictCache(tmp_path / "cache" / "verdicts"),
             spend=llm.JudgeSpend(),
-            totals=llm.JudgeTotals(),
+            ledger=llm.SpendLedger(tmp_path / "judge_spend.jsonl"),
             max_new_tokens=config.scorers[1].max_new_tokens,
             chunk=chunk,
             emit=die_at_first_rows,

@@ -25,6 +25,7 @@ from procsft.inference.protocol import (
     Generator,
     generate_each,
 )
+from procsft.run_folder import write_text_atomic
 from procsft.schema import Episode, Task, Verdict
 
 JUDGE_PROMPT_VERSION = "judge-v1"
@@ -128,21 +129,88 @@ class JudgeTotals:
         return asdict(self) | {"cost_usd": round(self.cost_usd, 6)}
 
 
+class SpendLedger:
+    """Every judge reply a run paid for, one JSON line each: appended (and flushed, so a killed
+    process loses none) the moment it arrives, and kept across reruns, so the run's judge totals
+    and its budget count every process's requests, not only the last one's."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.entries: list[dict[str, Any]] = []
+        self._handle: Any = None
+        if path.exists():
+            data = path.read_bytes()
+            whole = data[: data.rfind(b"\n") + 1]  # a kill can tear only the last line
+            if len(whole) != len(data):
+                os.truncate(path, len(whole))
+            self.entries = [json.loads(line) for line in whole.splitlines()]
+
+    def add(self, scorer: str, key: str, g: Generation) -> None:
+        entry = {
+            "scorer": scorer,
+            "key": key,
+            "prompt_tokens": g.prompt_tokens,
+            "completion_tokens": g.completion_tokens,
+            "cost_usd": g.cost_usd or 0.0,
+            "error": not g.ok,
+        }
+        if self._handle is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = self.path.open("a", encoding="utf-8")
+        self._handle.write(json.dumps(entry, sort_keys=True) + "\n")
+        self._handle.flush()
+        self.entries.append(entry)
+
+    def totals(self, scorer: str | None = None) -> JudgeTotals:
+        """Return the requests, errors, tokens and cost of one scorer (or all of them)."""
+        totals = JudgeTotals()
+        for entry in self.entries:
+            if scorer is None or entry["scorer"] == scorer:
+                totals.requests += 1
+                totals.errors += entry["error"]
+                totals.prompt_tokens += entry["prompt_tokens"]
+                totals.completion_tokens += entry["completion_tokens"]
+                totals.cost_usd += entry["cost_usd"]
+        return totals
+
+    def paid_keys(self, scorer: str) -> set[str]:
+        return {e["key"] for e in self.entries if e["scorer"] == scorer and not e["error"]}
+
+    def close(self) -> None:
+        """Close the file and rewrite it in a fixed order (scorer, key), so equal spending gives
+        equal bytes however the replies interleaved."""
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+        if self.path.exists():
+            lines = sorted(
+                (json.dumps(e, sort_keys=True) for e in self.entries),
+                key=lambda line: (json.loads(line)["scorer"], json.loads(line)["key"], line),
+            )
+            write_text_atomic(self.path, "".join(line + "\n" for line in lines))
+
+
 @dataclass(frozen=True)
 class JudgeSpend:
-    """A run's judging cap: tokens and dollars; `None` is no limit."""
+    """A run's judging cap over all its judges: tokens and dollars; `None` is no limit."""
 
     max_tokens: int | None = None
     max_usd: float | None = None
 
-    def spent(self, totals: JudgeTotals) -> str | None:
+    def spent(self, ledger: SpendLedger) -> str | None:
         """Return why the budget is spent (`None` while some is left)."""
+        totals = ledger.totals()
         tokens = totals.prompt_tokens + totals.completion_tokens
         if self.max_tokens is not None and tokens >= self.max_tokens:
             return f"judge budget spent: {tokens} of {self.max_tokens} tokens"
         if self.max_usd is not None and totals.cost_usd >= self.max_usd:
             return f"judge budget spent: ${totals.cost_usd:.4f} of ${self.max_usd:.4f}"
         return None
+
+
+def judge_request(task: Task, response: str, max_new_tokens: int) -> GenerationRequest:
+    """Return the grading request of one response (temperature 0, prompt `judge-v1`)."""
+    return GenerationRequest(judge_messages(task, response), max_new_tokens)
 
 
 def _verdict(episode: Episode, scorer: str, passed: bool | None, reason: str, text: str | None):
@@ -169,68 +237,61 @@ def judge_episodes(
     judge_path: dict[str, Any],
     cache: VerdictCache,
     spend: JudgeSpend,
-    totals: JudgeTotals,
+    ledger: SpendLedger,
     max_new_tokens: int,
     chunk: int,
     emit: Callable[[list[Verdict]], None],
 ) -> None:
     """Judge `episodes`, passing verdicts to `emit` `chunk` at a time; cached verdicts cost
-    nothing, and the generator is made only when one is missing. Each reply is cached the
-    moment it arrives, so a kill loses no paid-for verdict: the rerun finds it in the cache.
-    Once the budget is spent no request starts; those in flight finish and are kept, then
-    BudgetExceeded stops the stage.
+    nothing, identical grading requests are sent once, and the generator is made only when a
+    reply is missing. Each reply is cached and entered in `ledger` the moment it arrives, so a
+    kill loses no paid-for verdict: the rerun finds it in the cache. Once the budget is spent
+    no request starts; those in flight finish and are kept, then BudgetExceeded stops the stage.
 
     `judge_path` identifies the judge for the cache (engine, model, endpoint) before it loads.
     """
-    requests = [
-        GenerationRequest(judge_messages(tasks[e.task_id], e.response), max_new_tokens)
-        for e in episodes
-    ]
+    requests = [judge_request(tasks[e.task_id], e.response, max_new_tokens) for e in episodes]
     keys = [cache_key(judge_path, r) for r in requests]
     replies = [cache.get(k) for k in keys]
-    todo = [i for i, reply in enumerate(replies) if reply is None]
-    totals.cached += len(episodes) - len(todo)
+    waiting: dict[str, list[int]] = {}  # a missing reply's key → the episodes it answers
+    for i, reply in enumerate(replies):
+        if reply is None:
+            waiting.setdefault(keys[i], []).append(i)
 
     def verdict(i: int) -> Verdict:
         reply = replies[i]
         if reply["error"] is not None:
             return _verdict(episodes[i], scorer, None, JUDGE_ERROR + reply["error"], None)
         passed, reason = parse_verdict(reply["text"])
-        totals.unparseable += passed is None
         return _verdict(episodes[i], scorer, passed, reason, reply["text"])
 
     emit([verdict(i) for i, reply in enumerate(replies) if reply is not None])
-    if not todo:
+    if not waiting:
         return
-    if reason := spend.spent(totals):
+    if reason := spend.spent(ledger):
         raise BudgetExceeded(reason)
-
-    def admit() -> bool:
-        return spend.spent(totals) is None
-
+    todo = list(waiting)
     pending: list[Verdict] = []
 
     def keep(j: int, generation: Generation) -> None:
-        i = todo[j]
-        replies[i] = _record(generation, keys[i], cache, totals)
-        pending.append(verdict(i))
+        ledger.add(scorer, todo[j], generation)
+        reply = _reply(generation, todo[j], cache)
+        for i in waiting[todo[j]]:
+            replies[i] = reply
+            pending.append(verdict(i))
         if len(pending) >= chunk:
             emit(pending[:])
             pending.clear()
 
-    generate_each(make_generator(), [requests[i] for i in todo], chunk, keep, admit)
+    fresh = [requests[waiting[key][0]] for key in todo]
+    generate_each(make_generator(), fresh, chunk, keep, lambda: spend.spent(ledger) is None)
     emit(pending)
-    if any(replies[i] is None for i in todo):
-        raise BudgetExceeded(spend.spent(totals) or "judge budget spent")
+    if any(reply is None for reply in replies):
+        raise BudgetExceeded(spend.spent(ledger) or "judge budget spent")
 
 
-def _record(g: Generation, key: str, cache: VerdictCache, totals: JudgeTotals) -> dict[str, Any]:
-    totals.requests += 1
-    totals.prompt_tokens += g.prompt_tokens
-    totals.completion_tokens += g.completion_tokens
-    totals.cost_usd += g.cost_usd or 0.0
+def _reply(g: Generation, key: str, cache: VerdictCache) -> dict[str, Any]:
     if not g.ok:
-        totals.errors += 1
         return {"text": None, "error": g.error}  # not cached: a rerun asks again
     value = {
         "text": g.text,

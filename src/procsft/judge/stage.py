@@ -13,9 +13,22 @@ from procsft.inference.factory import api_generator
 from procsft.inference.models import default_cache_dir, resolve_model
 from procsft.judge.agreement import agreement_report
 from procsft.judge.extractor import score_extractor
-from procsft.judge.llm import JUDGE_ERROR, JudgeSpend, JudgeTotals, VerdictCache, judge_episodes
+from procsft.judge.llm import (
+    JUDGE_ERROR,
+    JudgeSpend,
+    SpendLedger,
+    VerdictCache,
+    cache_key,
+    judge_episodes,
+    judge_request,
+)
 from procsft.run_folder import write_text_atomic
 from procsft.schema import Episode, RowLog, Task, Verdict
+
+
+def spend_path(verdicts_path: Path) -> Path:
+    """Return the spend ledger of a verdicts file: `verdicts.jsonl` → `verdicts.spend.jsonl`."""
+    return verdicts_path.with_name(f"{verdicts_path.stem}.spend.jsonl")
 
 
 def judge_all(
@@ -28,25 +41,26 @@ def judge_all(
     """Score every episode with every configured scorer; return the verdicts and stage facts.
 
     Resumable: verdicts already in `verdicts_path` are kept, cached LLM verdicts cost nothing,
-    and verdicts that failed with a judge error are asked again.
+    and verdicts that failed with a judge error are asked again. What each judge paid for is
+    entered in `<verdicts>.spend.jsonl` beside them, across every process of the run.
     """
     by_id = {t.task_id: t for t in tasks}
     log = RowLog(verdicts_path, Verdict)
     retried = log.forget(lambda v: v.reason.startswith(JUDGE_ERROR))
     cache = VerdictCache((config.storage.cache_dir or default_cache_dir()) / "verdicts")
     spend = JudgeSpend(config.judge_budget.max_tokens, config.judge_budget.max_usd)
-    judges: dict[str, dict] = {}
-    for scorer in config.scorers:
-        missing = [e for e in episodes if f"{e.episode_id}|{scorer.name}" not in log]
-        if scorer.kind == "extractor":
-            log.append(
-                score_extractor(e, by_id[e.task_id], scorer.name, lenient=scorer.lenient)
-                for e in missing
-            )
-            continue
-        totals = JudgeTotals()
-        judge_path, make_generator, chunk = judge_engine(config, scorer)
-        try:
+    ledger = SpendLedger(spend_path(verdicts_path))
+    engines = {s.name: judge_engine(config, s) for s in config.scorers if s.kind == "llm"}
+    try:
+        for scorer in config.scorers:
+            missing = [e for e in episodes if f"{e.episode_id}|{scorer.name}" not in log]
+            if scorer.kind == "extractor":
+                log.append(
+                    score_extractor(e, by_id[e.task_id], scorer.name, lenient=scorer.lenient)
+                    for e in missing
+                )
+                continue
+            judge_path, make_generator, chunk = engines[scorer.name]
             judge_episodes(
                 missing,
                 by_id,
@@ -55,19 +69,47 @@ def judge_all(
                 judge_path=judge_path,
                 cache=cache,
                 spend=spend,
-                totals=totals,
+                ledger=ledger,
                 max_new_tokens=scorer.max_new_tokens,
                 chunk=chunk,
                 emit=log.append,
             )
-        finally:
-            judges[scorer.name] = {"judge": judge_path, **totals.as_dict()}
+    finally:
+        ledger.close()
     order = [f"{e.episode_id}|{s.name}" for e in episodes for s in config.scorers]
     verdicts = log.finalize(order)
     extractors = [s.name for s in config.scorers if s.kind == "extractor"]
     report = agreement_report(verdicts, extractors)
     write_text_atomic(agreement_path, json.dumps(report, indent=2, allow_nan=False) + "\n")
+    judges = {
+        s.name: judge_facts(s, engines[s.name][0], ledger, by_id, episodes, verdicts)
+        for s in config.scorers
+        if s.kind == "llm"
+    }
     return verdicts, {"retried_errors": retried, "judges": judges}
+
+
+def judge_facts(
+    scorer: Scorer,
+    judge_path: dict,
+    ledger: SpendLedger,
+    tasks: dict[str, Task],
+    episodes: Sequence[Episode],
+    verdicts: Sequence[Verdict],
+) -> dict[str, Any]:
+    """Return one judge's facts for the whole run, whatever process made them: the requests it
+    paid for and their tokens and cost (from the spend ledger), the verdicts an earlier run's
+    replies answered (`cached`), and the replies with no verdict line (`unparseable`)."""
+    totals = ledger.totals(scorer.name)
+    paid = ledger.paid_keys(scorer.name)
+    requests = (
+        judge_request(tasks[e.task_id], e.response, scorer.max_new_tokens) for e in episodes
+    )
+    totals.cached = sum(cache_key(judge_path, r) not in paid for r in requests)
+    totals.unparseable = sum(
+        v.scorer == scorer.name and v.reason.startswith("unparseable") for v in verdicts
+    )
+    return {"judge": judge_path, **totals.as_dict()}
 
 
 def judge_engine(config: StudyConfig, scorer: Scorer) -> tuple[dict, Callable, int]:
