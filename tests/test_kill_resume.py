@@ -62,7 +62,7 @@ JUDGE_ANSWERS = 6  # the judge kill: replies answered before it, the others are 
 TIMEOUT_S = 300
 
 # Run summary facts that measure one process's wall time, not the run.
-TIMING = {"seconds", "tokens_per_second"}
+TIMING = {"seconds", "tokens_per_second", "generated_now"}  # and what the last one made
 # Run summary facts that count work (rows generated, judge requests and what they cost): the
 # main test leaves them out; test_resumed_summary_reports_the_whole_run checks them.
 PER_PROCESS = {

@@ -316,7 +316,7 @@ def rollout_stage(config: StudyConfig, run: RunFolder, only: str | None = None) 
         if earlier is not None:  # the same rows, made by an earlier run: copy them
             facts = json.loads(earlier.shard(configuration.name).with_suffix(".json").read_text())
             reuse.copy_into(earlier.shard(configuration.name), shard)
-            facts |= {"reused_from": earlier.root.name}
+            facts |= {"reused_from": earlier.root.name, "generated_now": 0}
             write_text_atomic(shard.with_suffix(".json"), json.dumps(facts, indent=2))
             continue
         log = RowLog(shard, Episode)
@@ -330,8 +330,9 @@ def rollout_stage(config: StudyConfig, run: RunFolder, only: str | None = None) 
         )
         rows = log.finalize([p.episode_id for p in plan])
         # Counts come from the rows, so a shard a killed process began counts the whole shard;
-        # the timing fields stay this process's.
+        # the timing fields and `generated_now` stay this process's.
         facts = stats.as_dict() | {
+            "generated_now": stats.generated,
             "generated": len(rows),
             "completion_tokens": sum(e.completion_tokens for e in rows),
             "reuse_key": key,

@@ -187,7 +187,9 @@ class SpendLedger:
                 (json.dumps(e, sort_keys=True) for e in self.entries),
                 key=lambda line: (json.loads(line)["scorer"], json.loads(line)["key"], line),
             )
-            write_text_atomic(self.path, "".join(line + "\n" for line in lines))
+            text = "".join(line + "\n" for line in lines)
+            if self.path.read_text(encoding="utf-8") != text:  # a rerun that paid nothing
+                write_text_atomic(self.path, text)  # leaves the file untouched
 
 
 @dataclass(frozen=True)
