@@ -313,11 +313,12 @@ def rollout_stage(config: StudyConfig, run: RunFolder, only: str | None = None) 
         )
         partial = shard.with_name(shard.name + ".partial")
         earlier = None if partial.exists() else reuse.find_shard(run, configuration.name, key)
+        # Facts are written before the shard appears: an existing shard always has its facts.
         if earlier is not None:  # the same rows, made by an earlier run: copy them
             facts = json.loads(earlier.shard(configuration.name).with_suffix(".json").read_text())
-            reuse.copy_into(earlier.shard(configuration.name), shard)
             facts |= {"reused_from": earlier.root.name, "generated_now": 0}
             write_text_atomic(shard.with_suffix(".json"), json.dumps(facts, indent=2))
+            reuse.copy_into(earlier.shard(configuration.name), shard)
             continue
         log = RowLog(shard, Episode)
         stats = rollout(
@@ -328,7 +329,7 @@ def rollout_stage(config: StudyConfig, run: RunFolder, only: str | None = None) 
             decoding=config.decoding,
             batch_size=batch_size,
         )
-        rows = log.finalize([p.episode_id for p in plan])
+        rows = [log.rows[p.episode_id] for p in plan]  # all there: rollout raised otherwise
         # Counts come from the rows, so a shard a killed process began counts the whole shard;
         # the timing fields and `generated_now` stay this process's.
         facts = stats.as_dict() | {
@@ -345,6 +346,7 @@ def rollout_stage(config: StudyConfig, run: RunFolder, only: str | None = None) 
                     sum(price.cost(e.prompt_tokens, e.completion_tokens) for e in rows), 6
                 )
         write_text_atomic(shard.with_suffix(".json"), json.dumps(facts, indent=2))
+        log.finalize([p.episode_id for p in plan])
 
 
 def _rollout_identity(
