@@ -22,43 +22,16 @@ from record import record  # noqa: E402
 
 from procsft.config import StudyConfig  # noqa: E402
 from procsft.judge.stage import judge_all  # noqa: E402
-from procsft.schema import Episode, Task  # noqa: E402
+from procsft.schema import Episode  # noqa: E402
 from tests.http_server import LoopbackLLMServer  # noqa: E402
+from tests.judge.rows import TASK, episode  # noqa: E402
 
 N, WARM_UP, CONCURRENCY, LATENCY_S = 400, 16, 16, 0.05
-TASK = Task(
-    task_id="t",
-    skill_id="s",
-    split="holdout",
-    prompt="What is 6 x 7?",
-    answer_type="integer",
-    reference="42",
-)
 
 
 def episodes(first: int, count: int) -> list[Episode]:
     """Return `count` distinct episodes (distinct responses, so no verdict is a cache hit)."""
-    return [
-        Episode(
-            episode_id=f"m/pre|t|baseline|seed={i}",
-            configuration="m/pre",
-            student="m",
-            size="1B",
-            stage="pre",
-            task_id="t",
-            skill_id="s",
-            condition="baseline",
-            seed=i,
-            messages=[],
-            response=f"ANSWER: {i}",
-            finish_reason="stop",
-            prompt_tokens=1,
-            completion_tokens=1,
-            path_fingerprint="f",
-            path={},
-        )
-        for i in range(first, first + count)
-    ]
+    return [episode(i, f"ANSWER: {i}") for i in range(first, first + count)]
 
 
 def judged_per_second(config: StudyConfig, rows: list[Episode], out: Path) -> float:

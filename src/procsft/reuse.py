@@ -25,7 +25,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from procsft.run_folder import RunFolder
+from procsft.run_folder import RunFolder, read_json
 
 ENGINE_LIBRARIES = ("procsft", "torch", "transformers", "peft", "vllm", "openai", "anthropic")
 
@@ -43,7 +43,7 @@ def find_adapter(
     """Return another run folder holding, at `relative`, a finished adapter trained from
     `inputs` on `device` with these library `versions`, or None."""
     for other in other_runs(run):
-        meta = _read_json(other.root / relative / "train_meta.json")
+        meta = read_json(other.root / relative / "train_meta.json")
         if (
             meta is not None
             and {key: meta.get(key) for key in inputs} == inputs
@@ -71,7 +71,7 @@ def find_shard(run: RunFolder, configuration: str, key: str) -> RunFolder | None
     """Return another run folder whose finished shard of `configuration` has `key`, or None."""
     for other in other_runs(run):
         shard = other.shard(configuration)
-        facts = _read_json(shard.with_suffix(".json"))
+        facts = read_json(shard.with_suffix(".json"))
         if facts is not None and facts.get("reuse_key") == key and shard.exists():
             return other
     return None
@@ -94,11 +94,4 @@ def _version(name: str) -> str | None:
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
-        return None
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
         return None

@@ -105,6 +105,15 @@ def _sha256(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
+def read_json(path: Path) -> Any:
+    """Return the JSON in `path`, or None when it is missing or unreadable (an optional file,
+    or one a kill may have left behind)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def write_text_atomic(path: Path, text: str) -> None:
     """Write `text` to `path` through a temp file and a rename: never a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)

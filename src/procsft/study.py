@@ -75,6 +75,8 @@ def sync_run(run_dir: Path, console: Console, tracking_uri: str | None = None) -
     from procsft.errors import DataError
 
     run = RunFolder(Path(run_dir))
+    if not run.config.is_file():
+        raise DataError(f"{run.root}: not a run folder (no config.yaml)")
     if not run.summary.exists():
         raise DataError(f"{run.root}: no summary.json, the run has not finished; rerun it")
     config = load_config(run.config)

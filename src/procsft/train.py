@@ -33,6 +33,7 @@ from procsft.config import Recipe
 from procsft.errors import ConfigError, DataError, ProcsftError
 from procsft.inference.models import ResolvedModel
 from procsft.prompt import PROMPT_VERSION, build_messages
+from procsft.run_folder import read_json
 from procsft.schema import CorpusRow, Skill, Task
 
 META_FILE = "train_meta.json"
@@ -197,7 +198,7 @@ def train_adapter(
         if out.exists() and any(out.iterdir()):
             raise ConfigError(f"{out}: exists without {META_FILE}; it is not a training output")
         work = partial_folder(out)
-        if not resume or _read_json(work / _INPUTS_FILE) != inputs:
+        if not resume or read_json(work / _INPUTS_FILE) != inputs:
             shutil.rmtree(work, ignore_errors=True)  # checkpoints of other inputs are not ours
         (work / CHECKPOINTS).mkdir(parents=True, exist_ok=True)
         (work / _INPUTS_FILE).write_text(json.dumps(inputs))
@@ -436,20 +437,13 @@ def _last_checkpoint(folder: Path) -> Path | None:
     steps = []
     for path in folder.glob("checkpoint-*"):
         suffix = path.name.removeprefix("checkpoint-")
-        if suffix.isdigit() and _read_json(path / "trainer_state.json") is not None:
+        if suffix.isdigit() and read_json(path / "trainer_state.json") is not None:
             steps.append((int(suffix), path))
     return max(steps)[1] if steps else None
 
 
 def _checkpoint_state(checkpoint: Path) -> dict[str, Any]:
     return json.loads((checkpoint / "trainer_state.json").read_text())
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
 
 
 def _publish(work: Path, out: Path) -> None:

@@ -5,38 +5,8 @@ from pydantic import ValidationError
 
 from procsft.config import StudyConfig
 from procsft.judge.stage import judge_all
-from procsft.schema import Episode, Task
 from tests.conftest import tiny_config
-
-TASK = Task(
-    task_id="t-h01",
-    skill_id="s",
-    split="holdout",
-    prompt="What is 6 x 7?",
-    answer_type="integer",
-    reference="42",
-)
-
-
-def _episode(i: int, response: str) -> Episode:
-    return Episode(
-        episode_id=f"m/pre|t-h01|baseline|seed={i}",
-        configuration="m/pre",
-        student="m",
-        size="1B",
-        stage="pre",
-        task_id="t-h01",
-        skill_id="s",
-        condition="baseline",
-        seed=i,
-        messages=[],
-        response=response,
-        finish_reason="stop",
-        prompt_tokens=1,
-        completion_tokens=1,
-        path_fingerprint="f" * 64,
-        path={},
-    )
+from tests.judge.rows import TASK, episode
 
 
 def _config(tmp_path, cache_dir, verdict):
@@ -46,7 +16,7 @@ def _config(tmp_path, cache_dir, verdict):
 
 
 def test_every_episode_gets_a_verdict_with_its_log_probabilities(tmp_path, cache_dir):
-    episodes = [_episode(i, f"ANSWER: {40 + i}") for i in range(5)]
+    episodes = [episode(i, f"ANSWER: {40 + i}") for i in range(5)]
     config = _config(tmp_path, cache_dir, "forced")
     verdicts, facts = judge_all(config, [TASK], episodes, tmp_path / "v.jsonl", tmp_path / "a.json")
     judged = [v for v in verdicts if v.scorer == "judge"]

@@ -71,3 +71,9 @@ def test_sync_refuses_an_unfinished_run(tmp_path):
     (run / "summary.json").unlink()
     result = sync(run)
     assert result.returncode == 1 and "has not finished" in result.stderr
+
+
+def test_sync_names_a_folder_that_is_not_a_run(tmp_path):
+    result = sync(tmp_path / "nowhere")
+    assert result.returncode == 1 and result.stderr.count("\n") == 1
+    assert "not a run folder" in result.stderr

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from procsft.errors import ProcsftError
+from procsft.errors import DataError, ProcsftError
 from procsft.inference.protocol import (
     Generation,
     GenerationRequest,
@@ -143,7 +143,11 @@ class SpendLedger:
             whole = data[: data.rfind(b"\n") + 1]  # a kill can tear only the last line
             if len(whole) != len(data):
                 os.truncate(path, len(whole))
-            self.entries = [json.loads(line) for line in whole.splitlines()]
+            for number, line in enumerate(whole.splitlines(), 1):
+                try:
+                    self.entries.append(json.loads(line))
+                except ValueError:
+                    raise DataError(f"{path}:{number}: not a JSON spend entry") from None
 
     def add(self, scorer: str, key: str, g: Generation) -> None:
         entry = {
@@ -184,10 +188,9 @@ class SpendLedger:
             self._handle = None
         if self.path.exists():
             lines = sorted(
-                (json.dumps(e, sort_keys=True) for e in self.entries),
-                key=lambda line: (json.loads(line)["scorer"], json.loads(line)["key"], line),
+                (e["scorer"], e["key"], json.dumps(e, sort_keys=True)) for e in self.entries
             )
-            text = "".join(line + "\n" for line in lines)
+            text = "".join(line + "\n" for *_, line in lines)
             if self.path.read_text(encoding="utf-8") != text:  # a rerun that paid nothing
                 write_text_atomic(self.path, text)  # leaves the file untouched
 

@@ -19,7 +19,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from procsft.run_folder import write_text_atomic
+from procsft.run_folder import read_json, write_text_atomic
 from procsft.store.artifacts import ArtifactStore, sha256_file
 from procsft.store.redact import copy_redacted, file_has_secret, redact, secret_values
 
@@ -108,9 +108,9 @@ def build_manifest(run_dir: Path, uris: dict[str, str] | None = None) -> dict[st
     """Return the run manifest of `run_dir` (secrets redacted); `uris` maps relative paths to
     where they were published."""
     run_dir = Path(run_dir)
-    summary = _read_json(run_dir / "summary.json") or {}
+    summary = read_json(run_dir / "summary.json") or {}
     run_info = summary.get("run") if isinstance(summary.get("run"), dict) else summary
-    stages = (_read_json(run_dir / "manifest.json") or {}).get("stages", {})
+    stages = (read_json(run_dir / "manifest.json") or {}).get("stages", {})
     config = _read_yaml(run_dir / "config.yaml")
     uris = uris or {}
     artifacts = []
@@ -153,7 +153,7 @@ def write_manifest(run_dir: Path, store: ArtifactStore | None = None) -> dict[st
     uris = _publish(run_dir, store) if store is not None else {}
     manifest = build_manifest(run_dir, uris)
     path = run_dir / RUN_MANIFEST
-    old = _read_json(path)
+    old = read_json(path)
     if old and {**old, "created_at": None} == {**manifest, "created_at": None}:
         manifest = old
     else:
@@ -169,10 +169,10 @@ def verify_run(run_dir: Path) -> list[Problem]:
     run_dir = Path(run_dir)
     expected: dict[str, str] = {}
     problems: dict[str, Problem] = {}
-    stage_manifest = _read_json(run_dir / "manifest.json") or {}
+    stage_manifest = read_json(run_dir / "manifest.json") or {}
     for stage in stage_manifest.get("stages", {}).values():
         expected.update(stage.get("outputs", {}))
-    manifest = _read_json(run_dir / RUN_MANIFEST)
+    manifest = read_json(run_dir / RUN_MANIFEST)
     if manifest is None:
         problems[RUN_MANIFEST] = Problem(RUN_MANIFEST, "no-manifest", "missing or unreadable")
     else:
@@ -239,13 +239,6 @@ def _fingerprint(config: dict | None) -> str | None:
     try:
         return StudyConfig.model_validate(config).fingerprint()
     except ValueError:
-        return None
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
         return None
 
 

@@ -7,12 +7,12 @@ Alias `candidate` marks the newest version; `champion` follows CHAMPION_RULE.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from pathlib import Path
 from typing import Any
 
+from procsft.run_folder import read_json
 from procsft.store.redact import redact
 from procsft.store.tracking import LoggedRun, client_for
 
@@ -43,7 +43,7 @@ def register_adapters(
 
     run_dir = Path(run_dir)
     client = client_for(logged.tracking_uri)
-    summary = _read_json(run_dir / "summary.json") or {}
+    summary = read_json(run_dir / "summary.json") or {}
     config = _read_yaml(run_dir / "config.yaml")
     scorers = [s.get("name") for s in config.get("scorers") or [] if isinstance(s, dict)]
     scorer = scorer or (scorers[0] if scorers else "extractor")
@@ -51,7 +51,7 @@ def register_adapters(
     corpus = Path(user_corpus).stem if user_corpus else "procedural"
     records = []
     for adapter, run_id in sorted(logged.training_runs.items()):
-        meta = _read_json(run_dir / adapter / "train_meta.json") or {}
+        meta = read_json(run_dir / adapter / "train_meta.json") or {}
         student = adapter.split("/")[1] if adapter.count("/") >= 1 else adapter
         recipe = (meta.get("recipe") or {}).get("name")
         seed = meta.get("seed")
@@ -227,13 +227,6 @@ def _float(text: str | None) -> float | None:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "model"
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
