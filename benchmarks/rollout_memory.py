@@ -21,13 +21,14 @@ def child(episodes: int, cache: Path) -> None:
     from procsft.config import Decoding
     from procsft.inference.models import resolve_model
     from procsft.inference.transformers_backend import TransformersGenerator
-    from procsft.rollout import Configuration, plan_episodes, rollout
+    from procsft.plan import Configuration
+    from procsft.rollout import plan_episodes, rollout
     from procsft.schema import Episode, RowLog
     from procsft.suite.build import build_holdout
 
     skills, tasks = build_holdout(seed=0, tasks_per_skill=2)
     decoding = Decoding(max_new_tokens=32)
-    configuration = Configuration(student="tiny", size="tiny", stage="pre")
+    configuration = Configuration(student="tiny", size="tiny", phase="pre")
     plan = plan_episodes(configuration, skills, tasks, ["baseline", "curated"], [0], decoding)
     plan = plan[:episodes]
     model = resolve_model("tiny:qwen3.5", None, cache)

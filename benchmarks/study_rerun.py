@@ -33,7 +33,7 @@ def run_pipeline(config: Path, env: dict) -> float:
     """Return the wall seconds of one `make run`-equivalent command (it must succeed)."""
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "pipelines.local", "--config", str(config)],
+        [sys.executable, "-m", "procsft_kfp.pipelines.local", "--config", str(config)],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -14,7 +14,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: steadier on
 from procsft.config import Decoding  # noqa: E402
 from procsft.inference.models import default_cache_dir, resolve_model  # noqa: E402
 from procsft.inference.vllm_backend import VllmGenerator  # noqa: E402
-from procsft.rollout import Configuration, plan_episodes, rollout  # noqa: E402
+from procsft.plan import Configuration
+from procsft.rollout import plan_episodes, rollout  # noqa: E402
 from procsft.schema import Episode, RowLog  # noqa: E402
 from procsft.suite.build import build_holdout  # noqa: E402
 
@@ -27,7 +28,7 @@ def main() -> None:
     skills, tasks = build_holdout(seed=0, tasks_per_skill=1)
     tasks = [t for t in tasks if t.reference is not None][:BATCH]
     decoding = Decoding(max_new_tokens=NEW_TOKENS)
-    config = Configuration(student="smollm2-135m", size="135M", stage="pre")
+    config = Configuration(student="smollm2-135m", size="135M", phase="pre")
     plan = plan_episodes(config, skills, tasks, ["curated"], [0], decoding)
     generator = VllmGenerator(resolve_model("embedded:smollm2-135m", None, default_cache_dir()))
     tok = generator.tokenizer

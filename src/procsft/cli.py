@@ -100,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     distill.add_argument("--out", type=Path, help="where corpus.jsonl goes (default: --suite)")
 
-    # Listed for --help; `main` hands its arguments to `python -m pipelines.compile`.
+    # Listed for --help; `main` hands its arguments to the entry point that adds it (procsft_kfp).
     commands.add_parser(
         "compile", help="compile a config's study pipeline to KFP IR YAML (`procsft compile -h`)"
     )
@@ -181,8 +181,8 @@ def _train(args: argparse.Namespace) -> None:
     adapters = stages.train_stage(config, run, console, student, args.recipe, args.seed)
     if not adapters:
         raise ConfigError(f"{args.config}: nothing to train (stage post, --size/--recipe/--seed)")
-    for (name, recipe, seed), folder in adapters.items():
-        console.print(f"{name} / {recipe} / seed {seed}: {folder}")
+    for adapter, folder in adapters.items():
+        console.print(f"{adapter.student} / {adapter.recipe} / seed {adapter.seed}: {folder}")
 
 
 def _analyze(args: argparse.Namespace) -> None:
@@ -238,38 +238,12 @@ def _validate(args: argparse.Namespace) -> None:
 
 
 def _distill(args: argparse.Namespace) -> None:
-    import json
+    from procsft.stages.distill import distill_suite
 
-    from procsft.distill import counts_per_skill, distill
-    from procsft.run_folder import write_text_atomic
-    from procsft.schema import Skill, Task, read_rows, write_rows
-    from procsft.suite.files import TEACHER_DECODING
-
-    skills = list(read_rows(args.suite / "skills.jsonl", Skill))
-    tasks = list(read_rows(args.suite / "corpus_tasks.jsonl", Task))
-    if args.teacher == "programmatic":
-        from procsft.suite.build import build_suite
-        from procsft.suite.files import programmatic_teacher
-
-        manifest = json.loads((args.suite / "manifest.json").read_text())
-        teacher = programmatic_teacher(build_suite(**manifest["build"]))
-    else:
-        from procsft.inference.models import default_cache_dir, resolve_model
-        from procsft.inference.transformers_backend import TransformersGenerator
-
-        teacher = TransformersGenerator(resolve_model(args.teacher, None, default_cache_dir()))
-    kept, rejected = distill(tasks, skills, teacher, args.teacher, decoding=TEACHER_DECODING)
-    out = args.out or args.suite
-    write_rows(out / "corpus.jsonl", kept)
-    write_rows(out / "rejects.jsonl", rejected)
-    manifest_path = out / "manifest.json"
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    manifest["distillation"] = {
-        "teacher": args.teacher,
-        "per_skill": counts_per_skill(kept, rejected),
-    }
-    write_text_atomic(manifest_path, json.dumps(manifest, indent=2) + "\n")
-    print(f"kept {len(kept)}, rejected {len(rejected)}; per skill in {manifest_path}")
+    counts = distill_suite(args.suite, args.teacher, args.out)
+    print(
+        f"kept {counts['kept']}, rejected {counts['rejected']}; per skill in {counts['manifest']}"
+    )
 
 
 COMMANDS = {
@@ -286,12 +260,19 @@ COMMANDS = {
 }
 
 
+def _plugin_command(name: str):
+    """Return the `main` a package beside procsft adds as command `name` (entry point group
+    `procsft.commands`; procsft_kfp adds `compile`), or None. The library never imports them."""
+    from importlib.metadata import entry_points
+
+    found = entry_points(group="procsft.commands", name=name)
+    return next(iter(found)).load() if found else None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["compile"]:
-        from pipelines.compile import main as compile_main
-
-        return compile_main(argv[1:], prog="procsft compile")
+    if argv[:1] and (plugin := _plugin_command(argv[0])) is not None:
+        return plugin(argv[1:], prog=f"procsft {argv[0]}")
     args = _parser().parse_args(argv)
     from procsft.errors import ProcsftError, disk_full
 

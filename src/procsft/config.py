@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from procsft.errors import ConfigError
 
-Stage = Literal["pre", "post", "reference"]
+Phase = Literal["pre", "post", "reference"]
+"""What a configuration runs: base weights (`pre`), base + SFT adapter (`post`), an API model."""
 Condition = Literal["baseline", "curated"]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=64)]
 
@@ -256,9 +257,9 @@ class StudyConfig(_Strict):
     students: list[Student] = Field(min_length=1)
     """Student models, one per size."""
     references: list[Reference] = []
-    """Reference (API) models, run at stage `reference`."""
-    stages: list[Stage] = ["pre"]
-    """Model configurations to roll out."""
+    """Reference (API) models, run in phase `reference`."""
+    stages: list[Phase] = ["pre"]
+    """The phases to roll out (the key keeps its first name): `pre`, `post`, `reference`."""
     conditions: list[Condition] = ["baseline", "curated"]
     """Prompt conditions; Δ needs both."""
     seeds: list[int] = Field([0], min_length=1)

@@ -1,4 +1,4 @@
-"""The rollout stage: model configuration × holdout × conditions × seeds → episode rows.
+"""Rollout: model configuration × holdout × conditions × seeds → episode rows.
 
 Episodes are planned in a fixed order and cut into fixed batches, so a rerun after a kill
 generates exactly the batches that have missing rows, with the same batch composition (and
@@ -14,7 +14,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from procsft.config import Condition, Decoding, Stage
+from procsft.config import Condition, Decoding
 from procsft.errors import ProcsftError
 from procsft.inference.path import path_fingerprint, text_sha256
 from procsft.inference.protocol import (
@@ -23,6 +23,7 @@ from procsft.inference.protocol import (
     Generator,
     generate_each,
 )
+from procsft.plan import Configuration
 from procsft.prompt import PROMPT_VERSION, SYSTEM_PROMPT, build_messages
 from procsft.schema import Episode, RowLog, Skill, Task
 
@@ -31,25 +32,6 @@ class GenerationFailed(ProcsftError):
     """Requests failed after their retries; the episodes that succeeded are kept."""
 
     exit_code = 4
-
-
-@dataclass(frozen=True)
-class Configuration:
-    """A model at one stage: the unit whose episodes share one inference path."""
-
-    student: str
-    size: str
-    stage: Stage
-    recipe: str | None = None
-    """`post` only: the SFT recipe of the adapter."""
-    train_seed: int | None = None
-    """`post` only: the training seed of the adapter."""
-
-    @property
-    def name(self) -> str:
-        if self.stage == "post":
-            return f"{self.student}/post/{self.recipe}/seed{self.train_seed}"
-        return f"{self.student}/{self.stage}"
 
 
 @dataclass(frozen=True)
@@ -174,7 +156,7 @@ def rollout(
             configuration=configuration.name,
             student=configuration.student,
             size=configuration.size,
-            stage=configuration.stage,
+            stage=configuration.phase,
             recipe=configuration.recipe,
             train_seed=configuration.train_seed,
             task_id=p.task.task_id,

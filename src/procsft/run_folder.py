@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from procsft.errors import disk_full
+from procsft.plan import ADAPTERS_FOLDER, Adapter
 
 STAGES = ("suite", "validate", "train", "rollout", "judge", "analyze")
 
@@ -42,7 +43,11 @@ class RunFolder:
 
     @property
     def adapters(self) -> Path:
-        return self.root / "train"
+        return self.root / ADAPTERS_FOLDER
+
+    def adapter(self, adapter: Adapter) -> Path:
+        """Return the folder of one planned adapter."""
+        return self.root / adapter.folder
 
     @property
     def episodes(self) -> Path:

@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from procsft.answers import AnswerType
-from procsft.config import Condition, Stage
+from procsft.config import Condition, Phase
 from procsft.errors import DataError, disk_full
 
 
@@ -100,13 +100,14 @@ class Episode(Row):
     episode_id: str
     """`configuration|task_id|condition|seed=N`: unique per generation."""
     configuration: str
-    """`student/stage` (later also recipe and training seed)."""
+    """The configuration's name (`procsft.plan.Configuration.name`)."""
     student: str
     """Student (or reference) name from the config."""
     size: str
     """Size label of the student."""
-    stage: Stage
-    """`pre`, `post` or `reference`."""
+    stage: Phase
+    """The configuration's phase: `pre`, `post` or `reference` (the row field keeps its first
+    name)."""
     recipe: str | None = None
     """`post` only: the SFT recipe of the adapter."""
     train_seed: int | None = None
@@ -167,7 +168,7 @@ class Verdict(Row):
     """Copied from the episode so verdicts alone suffice for analysis."""
     student: str
     size: str
-    stage: Stage
+    stage: Phase
     recipe: str | None = None
     train_seed: int | None = None
     task_id: str

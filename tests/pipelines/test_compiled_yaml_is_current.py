@@ -1,8 +1,8 @@
-"""The committed IR YAML is what `python -m pipelines.compile` makes now, byte for byte."""
+"""The committed IR YAML is what `procsft compile` makes now, byte for byte."""
 
 from pathlib import Path
 
-from pipelines.compile import DEFAULT_CONFIG, DEFAULT_OUT, compile_study
+from procsft_kfp.pipelines.compile import DEFAULT_CONFIG, DEFAULT_OUT, compile_study
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -10,7 +10,7 @@ REPO = Path(__file__).resolve().parents[2]
 def test_committed_study_yaml_matches_a_fresh_compile(tmp_path):
     fresh = compile_study(REPO / DEFAULT_CONFIG, tmp_path / "study.yaml")
     committed = REPO / DEFAULT_OUT
-    assert committed.exists(), "run `python -m pipelines.compile` and commit its output"
+    assert committed.exists(), "run `python -m procsft_kfp.pipelines.compile` and commit its output"
     assert fresh.read_text() == committed.read_text(), (
-        f"{DEFAULT_OUT} is stale: run `python -m pipelines.compile` and commit it"
+        f"{DEFAULT_OUT} is stale: run `python -m procsft_kfp.pipelines.compile` and commit it"
     )

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-import components
-from components.images import BASE_IMAGE, ROLLOUT_IMAGE, TRAIN_IMAGE
+from procsft_kfp import components
+from procsft_kfp.components.images import BASE_IMAGE, ROLLOUT_IMAGE, TRAIN_IMAGE
 from tests.pipelines.ir import compile_ir
 
 RUN = {"config_yaml": "STRING", "run_root": "STRING", "run_id": "STRING"}
@@ -102,7 +102,7 @@ def test_record_failure_takes_the_pipeline_final_status(tmp_path):
 
 @pytest.mark.parametrize("run_id", ["", "my-run"])
 def test_study_run_points_the_config_at_run_root(tmp_path, run_id):
-    from components.study_run import study_run
+    from procsft_kfp.components.study_run import study_run
 
     config, run = study_run(
         'study: s\nstudents: [{name: a, source: "tiny:qwen3.5", size: t, params: 1}]\n'

@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def run_local(config: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "pipelines.local", "--config", str(config), *args],
+        [sys.executable, "-m", "procsft_kfp.pipelines.local", "--config", str(config), *args],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -100,7 +100,7 @@ def test_a_failed_step_is_recorded_in_the_run_folder(tmp_path, cache_dir, subpro
 def test_executor_info_logs_are_dropped_and_step_output_kept():
     import io
 
-    from pipelines.local import QuietExecutorLogs
+    from procsft_kfp.pipelines.local import QuietExecutorLogs
 
     streamed = [
         "    [KFP Executor 2026-11-29 02:02:35,650 INFO]: Looking for component `validate`",

@@ -7,7 +7,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from components.images import BASE_IMAGE, TRAIN_IMAGE
+from procsft_kfp.components.images import BASE_IMAGE, TRAIN_IMAGE
 
 REPO = Path(__file__).resolve().parents[2]
 MANIFESTS = sorted((REPO / "k8s").rglob("*.yaml"))

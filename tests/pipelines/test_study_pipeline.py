@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.study import build_pipeline, plan
+from procsft import plan
 from procsft.config import StudyConfig, load_config
+from procsft_kfp.pipelines.study import build_pipeline
 from tests.conftest import tiny_config
 from tests.pipelines.ir import compile_ir
 
@@ -42,7 +43,7 @@ def test_plan_is_the_configurations_the_stages_roll_out(name):
 
     config = load_config(REPO / "configs" / f"{name}.yaml")
     expected = [c.name for c, _, _ in stages.configurations(config, RunFolder(Path("r")))]
-    assert [c.name for c in plan(config)] == expected
+    assert [c.name for c in plan.configurations(config)] == expected
 
 
 def test_loops_fan_out_students_adapters_and_references(ir):

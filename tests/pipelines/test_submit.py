@@ -28,7 +28,7 @@ TOKEN = "kfp-test-token-5f3a9c"
 
 def submit(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "pipelines.submit", *args],
+        [sys.executable, "-m", "procsft_kfp.pipelines.submit", *args],
         capture_output=True,
         text=True,
         cwd=REPO,

@@ -37,7 +37,7 @@ def make_run(runs_dir: Path, run_id: str = "demo-0123456789ab", marker: str = ""
             }
         ],
         "stages": ["pre", "post"],
-        "seeds": [0],
+        "seeds": [0, 1],
         "storage": {"runs_dir": str(runs_dir)},
     }
     run.config.write_text(yaml.safe_dump(config, sort_keys=False))

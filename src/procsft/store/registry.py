@@ -12,6 +12,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from procsft import plan
+from procsft.config import StudyConfig, load_config
 from procsft.run_folder import read_json
 from procsft.store.redact import redact
 from procsft.store.tracking import LoggedRun, client_for
@@ -31,30 +33,34 @@ def model_name(student: str, corpus: str = "procedural") -> str:
 
 
 def register_adapters(
-    run_dir: Path, logged: LoggedRun, *, scorer: str | None = None
+    run_dir: Path,
+    logged: LoggedRun,
+    config: StudyConfig | None = None,
+    *,
+    scorer: str | None = None,
 ) -> list[dict[str, Any]]:
     """Return one record per adapter of the run (name, version, created, aliases), registering
     those not yet registered from their training runs in `logged`, then moving the aliases.
 
     Lift tags come from `summary.json` rows whose `seeds` name the adapter's post configuration,
-    for `scorer` (default: the config's first scorer).
+    for `scorer` (default: the config's first scorer). `config` defaults to the run's own.
     """
     from mlflow.exceptions import MlflowException
 
     run_dir = Path(run_dir)
     client = client_for(logged.tracking_uri)
     summary = read_json(run_dir / "summary.json") or {}
-    config = _read_yaml(run_dir / "config.yaml")
-    scorers = [s.get("name") for s in config.get("scorers") or [] if isinstance(s, dict)]
-    scorer = scorer or (scorers[0] if scorers else "extractor")
-    user_corpus = (config.get("suite") or {}).get("corpus")
-    corpus = Path(user_corpus).stem if user_corpus else "procedural"
+    config = config or load_config(run_dir / "config.yaml")
+    scorer = scorer or (config.scorers[0].name if config.scorers else "extractor")
+    corpus = config.suite.corpus.stem if config.suite.corpus else "procedural"
     records = []
-    for adapter, run_id in sorted(logged.training_runs.items()):
+    for folder, run_id in sorted(logged.training_runs.items()):
+        planned = plan.adapter_at(config, folder)
+        if planned is None:
+            continue  # an adapter the config does not plan (left by an older config)
+        adapter, student = folder, planned.student
+        recipe, seed = planned.recipe, planned.seed
         meta = read_json(run_dir / adapter / "train_meta.json") or {}
-        student = adapter.split("/")[1] if adapter.count("/") >= 1 else adapter
-        recipe = (meta.get("recipe") or {}).get("name")
-        seed = meta.get("seed")
         name = model_name(student, corpus)
         base = meta.get("base_model") or {}
         try:
@@ -70,7 +76,7 @@ def register_adapters(
         if existing:
             version, created = existing[0].version, False
         else:
-            configuration = f"{student}/post/{recipe}/seed{seed}"
+            configuration = planned.configuration
             tags = {
                 "procsft_run_id": run_dir.name,
                 "adapter": adapter,
@@ -227,21 +233,3 @@ def _float(text: str | None) -> float | None:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "model"
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def register_run_adapters(run_dir: Path, tracking_uri: str | None = None) -> list[dict[str, Any]]:
-    """Return the registered versions of a finished run's adapters, logging the run first
-    (idempotent: an unchanged run folder creates no new runs or versions)."""
-    from procsft.store.tracking import log_run
-
-    return register_adapters(run_dir, log_run(run_dir, tracking_uri=tracking_uri))

@@ -8,33 +8,31 @@ import json
 from kfp import dsl
 from kfp.dsl.graph_component import GraphComponent
 
-from components import analyze, distill, judge, publish, record_failure, rollout, train, validate
-from components.images import IMAGES, Images
-from components.policies import cache, retry_api_errors
-from components.resources import CPU_STEP, ROLLOUT_STEP, TRAIN_STEP, Compute, request, request_gpus
-from components.scheduling import GPU_POOL_SELECTOR, place
-from components.secret import use_api_keys, use_s3_credentials
-from components.volume import RUNS_MOUNT, mount_runs
+from procsft import plan
 from procsft.config import StudyConfig
-from procsft.rollout import Configuration
-
-
-def plan(config: StudyConfig) -> list[Configuration]:
-    """Return the configurations `procsft.stages.configurations` rolls out, in its order,
-    without importing the stages (compiling and submitting stay quick)."""
-    out = []
-    for s in config.students:
-        if "pre" in config.stages:
-            out.append(Configuration(s.name, s.size, "pre"))
-        if "post" in config.stages:
-            out += [
-                Configuration(s.name, s.size, "post", r.name, seed)
-                for r in config.recipes
-                for seed in config.seeds
-            ]
-    if "reference" in config.stages:
-        out += [Configuration(r.name, "reference", "reference") for r in config.references]
-    return out
+from procsft_kfp.components import (
+    analyze,
+    distill,
+    judge,
+    publish,
+    record_failure,
+    rollout,
+    train,
+    validate,
+)
+from procsft_kfp.components.images import IMAGES, Images
+from procsft_kfp.components.policies import cache, retry_api_errors
+from procsft_kfp.components.resources import (
+    CPU_STEP,
+    ROLLOUT_STEP,
+    TRAIN_STEP,
+    Compute,
+    request,
+    request_gpus,
+)
+from procsft_kfp.components.scheduling import GPU_POOL_SELECTOR, place
+from procsft_kfp.components.secret import use_api_keys, use_s3_credentials
+from procsft_kfp.components.volume import RUNS_MOUNT, mount_runs
 
 
 def build_pipeline(
@@ -44,15 +42,11 @@ def build_pipeline(
     here; its `config_yaml` parameter defaults to `config`, and the validate step refuses one
     that plans other configurations. `distill_teacher` adds a step that re-distills the corpus
     with that teacher before validation."""
-    configurations = plan(config)
-    students = list(dict.fromkeys(c.student for c in configurations if c.stage != "reference"))
+    configurations = plan.configurations(config)
+    students = list(dict.fromkeys(c.student for c in configurations if c.phase != "reference"))
     # Every student gets the same adapters (recipes × seeds): one inner loop serves them all.
-    adapters = list(
-        dict.fromkeys(
-            c.name.removeprefix(f"{c.student}/") for c in configurations if c.stage == "post"
-        )
-    )
-    references = [c.student for c in configurations if c.stage == "reference"]
+    adapters = list(dict.fromkeys(c.variant for c in configurations if c.phase == "post"))
+    references = [c.student for c in configurations if c.phase == "reference"]
     # JSON is YAML on one line: KFP writes parameter defaults into the compiled file's header
     # comment, where a multi-line default would break out of the comment.
     config_text = json.dumps(config.model_dump(mode="json"))

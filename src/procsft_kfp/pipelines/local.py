@@ -47,7 +47,9 @@ class QuietExecutorLogs(io.TextIOBase):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipelines.local", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m procsft_kfp.pipelines.local", description=__doc__
+    )
     parser.add_argument("--config", type=Path, required=True, help="study config YAML")
     parser.add_argument("--run-id", default="", help="run folder name (default: study-fingerprint)")
     parser.add_argument(
@@ -59,9 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from kfp import local
 
-    from pipelines.study import build_pipeline
     from procsft.config import load_config
     from procsft.errors import ProcsftError
+    from procsft_kfp.pipelines.study import build_pipeline
 
     try:
         config = load_config(args.config)

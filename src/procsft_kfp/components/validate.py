@@ -3,8 +3,8 @@
 from kfp import dsl
 from kfp.dsl import Markdown, Output
 
-from components.images import BASE_IMAGE
-from components.study_run import study_run
+from procsft_kfp.components.images import BASE_IMAGE
+from procsft_kfp.components.study_run import study_run
 
 
 @dsl.component(base_image=BASE_IMAGE, install_kfp_package=False, additional_funcs=[study_run])
@@ -22,10 +22,11 @@ def validate(
     from rich.console import Console
 
     from procsft import stages
+    from procsft.plan import configurations
     from procsft.study import open_run
 
     config, run = study_run(config_yaml, run_root, run_id)
-    planned = [configuration.name for configuration, _, _ in stages.configurations(config, run)]
+    planned = [configuration.name for configuration in configurations(config)]
     if planned != plan:
         raise ValueError(f"config_yaml plans {planned}; the pipeline was compiled for {plan}")
     # Only this step writes config.yaml: the steps after it run in parallel.

@@ -3,8 +3,8 @@
 from kfp import dsl
 from kfp.dsl import Dataset, Output
 
-from components.images import TRAIN_IMAGE
-from components.study_run import study_run
+from procsft_kfp.components.images import TRAIN_IMAGE
+from procsft_kfp.components.study_run import study_run
 
 
 @dsl.component(base_image=TRAIN_IMAGE, install_kfp_package=False, additional_funcs=[study_run])
@@ -15,12 +15,10 @@ def distill(config_yaml: str, run_root: str, run_id: str, teacher: str, corpus: 
     from pathlib import Path
 
     from procsft import stages
-    from procsft.cli import main
     from procsft.study import open_run
 
     config, run = study_run(config_yaml, run_root, run_id)
     run = open_run(config, Path("config_yaml"), run.root.name)
     stages.suite_stage(config, run)
-    if main(["distill", "--suite", str(run.holdout.parent), "--teacher", teacher]) != 0:
-        raise RuntimeError(f"distillation with teacher {teacher!r} failed (see the line above)")
+    stages.distill_stage(config, run, teacher)
     shutil.copyfile(run.corpus, corpus.path)

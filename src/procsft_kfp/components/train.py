@@ -3,8 +3,8 @@
 from kfp import dsl
 from kfp.dsl import Model, Output
 
-from components.images import TRAIN_IMAGE
-from components.study_run import study_run
+from procsft_kfp.components.images import TRAIN_IMAGE
+from procsft_kfp.components.study_run import study_run
 
 
 @dsl.component(base_image=TRAIN_IMAGE, install_kfp_package=False, additional_funcs=[study_run])
@@ -22,7 +22,7 @@ def train(config_yaml: str, run_root: str, run_id: str, student: str, adapters: 
     trained = stages.train_stage(config, run, Console(), only=student)
     if not trained:
         raise ValueError(f"no adapters to train for student {student!r} (is `post` a stage?)")
-    for (_, recipe, seed), folder in sorted(trained.items()):
-        shutil.copytree(folder, Path(adapters.path) / recipe / f"seed{seed}")
+    for adapter, folder in sorted(trained.items()):
+        shutil.copytree(folder, Path(adapters.path) / adapter.within_student)
     adapters.metadata["student"] = student
-    adapters.metadata["adapters"] = [f"{r}/seed{s}" for _, r, s in sorted(trained)]
+    adapters.metadata["adapters"] = [a.within_student.as_posix() for a in sorted(trained)]

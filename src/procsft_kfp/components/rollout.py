@@ -3,8 +3,8 @@
 from kfp import dsl
 from kfp.dsl import Dataset, Input, Model, Output
 
-from components.images import ROLLOUT_IMAGE
-from components.study_run import study_run
+from procsft_kfp.components.images import ROLLOUT_IMAGE
+from procsft_kfp.components.study_run import study_run
 
 
 @dsl.component(base_image=ROLLOUT_IMAGE, install_kfp_package=False, additional_funcs=[study_run])
@@ -25,13 +25,10 @@ def rollout(
     """
     import shutil
 
-    from procsft import stages
+    from procsft import plan, stages
 
     config, run = study_run(config_yaml, run_root, run_id)
-    name = f"{model}/{variant}"
-    planned = [configuration.name for configuration, _, _ in stages.configurations(config, run)]
-    if name not in planned:
-        raise ValueError(f"configuration {name!r} is not in the config; it plans {planned}")
-    stages.rollout_stage(config, run, only=name)
-    shutil.copyfile(run.shard(name), episodes.path)
-    episodes.metadata["configuration"] = name
+    configuration = plan.configuration(config, f"{model}/{variant}")
+    stages.rollout_stage(config, run, only=configuration.name)
+    shutil.copyfile(run.shard(configuration.name), episodes.path)
+    episodes.metadata["configuration"] = configuration.name

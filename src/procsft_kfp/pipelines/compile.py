@@ -6,8 +6,8 @@ from pathlib import Path
 
 from kfp import compiler
 
-from components.images import IMAGES, REGISTRY, TAG, Images
-from pipelines.study import build_pipeline
+from procsft_kfp.components.images import IMAGES, REGISTRY, TAG, Images
+from procsft_kfp.pipelines.study import build_pipeline
 
 DEFAULT_CONFIG = Path("configs/qwen35-paper.yaml")
 DEFAULT_OUT = Path("pipelines/compiled/study.yaml")
@@ -23,7 +23,9 @@ def compile_study(config_path: Path, out: Path, images: Images = IMAGES) -> Path
     return out
 
 
-def main(argv: list[str] | None = None, prog: str = "python -m pipelines.compile") -> int:
+def main(
+    argv: list[str] | None = None, prog: str = "python -m procsft_kfp.pipelines.compile"
+) -> int:
     parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="study config YAML")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="IR YAML to write")

@@ -19,7 +19,7 @@ import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
-from components.images import REGISTRY, TAG
+from procsft_kfp.components.images import REGISTRY, TAG
 
 DEFAULT_HOST = "http://localhost:8080"
 """`kubectl port-forward -n kubeflow svc/ml-pipeline-ui 8080:80` serves the API here."""
@@ -27,7 +27,9 @@ UNREACHABLE = 3
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pipelines.submit", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m procsft_kfp.pipelines.submit", description=__doc__
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = commands.add_parser("run", help="start one run of the study now")
     schedule = commands.add_parser("schedule", help="create a recurring run of the study")
@@ -148,8 +150,8 @@ def submit(args: argparse.Namespace, config, host: str, token: str | None, argum
     import kfp
     from kfp import compiler
 
-    from components.images import Images
-    from pipelines.study import build_pipeline
+    from procsft_kfp.components.images import Images
+    from procsft_kfp.pipelines.study import build_pipeline
 
     warnings.filterwarnings("ignore", category=FutureWarning, module="kfp")
     namespace = args.namespace or os.environ.get("KFP_NAMESPACE")

@@ -2,8 +2,8 @@
 
 from kfp import dsl
 
-from components.images import BASE_IMAGE
-from components.study_run import study_run
+from procsft_kfp.components.images import BASE_IMAGE
+from procsft_kfp.components.study_run import study_run
 
 
 @dsl.component(base_image=BASE_IMAGE, install_kfp_package=False, additional_funcs=[study_run])

@@ -1,0 +1,49 @@
+"""The analyze step: verdicts → `summary.json`, `report.md`, `report.html` and the plots."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from rich.console import Console
+
+from procsft.config import StudyConfig
+from procsft.run_folder import RunFolder
+from procsft.schema import Episode, Verdict, read_rows
+
+
+def analyze_stage(
+    config: StudyConfig, run: RunFolder, console: Console, allow_path_mismatch: bool = False
+) -> dict:
+    """Write the summary, the report and the plots from the verdicts, print the headline
+    table, and return the summary."""
+    from procsft.analysis import analyze, paths_from_episodes, print_table
+
+    start = time.perf_counter()
+    verdicts = list(read_rows(run.verdicts, Verdict))
+    episodes = list(read_rows(run.episodes, Episode))
+    stages = run.read_manifest()["stages"]
+    agreement = json.loads(run.agreement.read_text()) if run.agreement.exists() else None
+    summary = analyze(
+        verdicts,
+        paths_from_episodes(episodes),
+        config.students,
+        settings=config.analysis,
+        agreement=agreement,
+        out=run.root,
+        allow_path_mismatch=allow_path_mismatch,
+        extractors=[s.name for s in config.scorers if s.kind == "extractor"],
+        run_info={
+            "run_id": run.root.name,
+            "study": config.study,
+            "config_fingerprint": config.fingerprint(),
+            "episodes": len(episodes),
+            "rollout": stages["rollout"].get("configurations", {}),
+            "judge": stages["judge"].get("judges", {}),
+        },
+    )
+    outputs = [run.summary, run.report, run.report_html, *sorted(run.plots.glob("*"))]
+    run.record_stage("analyze", "done", outputs, seconds=round(time.perf_counter() - start, 2))
+    print_table(summary, console)
+    console.print(f"report: {run.report_html}")
+    return summary
