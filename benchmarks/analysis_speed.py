@@ -21,7 +21,6 @@ from record import record  # noqa: E402
 
 from procsft.analysis import analyze  # noqa: E402
 from procsft.config import Analysis  # noqa: E402
-from procsft.judge.agreement import agreement_report  # noqa: E402
 from tests.analysis.synthetic import make_study  # noqa: E402
 
 BUDGET_S, RESAMPLES, REPEATS = 30.0, 2000, 2
@@ -36,7 +35,6 @@ def main() -> None:
         p={("pre", "curated"): 0.45, ("post", "curated"): 0.6},
     )
     verdicts = study.verdicts
-    agreement = agreement_report(verdicts, ["extractor"])
     settings = Analysis(resamples=RESAMPLES)
     analyze_s = []
     for _ in range(REPEATS):  # the best of a few: the first also fills matplotlib's font cache
@@ -47,7 +45,6 @@ def main() -> None:
                 study.paths,
                 study.students,
                 settings=settings,
-                agreement=agreement,
                 out=Path(out),
             )
             analyze_s.append(time.perf_counter() - start)

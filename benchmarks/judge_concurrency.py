@@ -37,7 +37,7 @@ def episodes(first: int, count: int) -> list[Episode]:
 def judged_per_second(config: StudyConfig, rows: list[Episode], out: Path) -> float:
     """Return the rate at which one judging stage scores `rows`."""
     start = time.perf_counter()
-    judge_all(config, [TASK], rows, out / "verdicts.jsonl", out / "agreement.json")
+    judge_all(config, [TASK], rows, out / "verdicts.jsonl")
     return len(rows) / (time.perf_counter() - start)
 
 

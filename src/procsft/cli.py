@@ -274,23 +274,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] and (plugin := _plugin_command(argv[0])) is not None:
         return plugin(argv[1:], prog=f"procsft {argv[0]}")
     args = _parser().parse_args(argv)
-    from procsft.errors import ProcsftError, disk_full
+    from procsft.errors import run_main
 
-    try:
-        COMMANDS[args.command](args)
-    except ProcsftError as err:
-        print(f"procsft: error: {err}", file=sys.stderr)
-        return err.exit_code
-    except KeyboardInterrupt:
-        print("procsft: interrupted; rerun the same command to resume", file=sys.stderr)
-        return 130
-    except OSError as err:  # a full disk met by a library's own write (weights, plots, MLflow)
-        full = disk_full(err, err.filename or "a write")
-        if full is None:
-            raise
-        print(f"procsft: error: {full}", file=sys.stderr)
-        return full.exit_code
-    return 0
+    return run_main(lambda: COMMANDS[args.command](args))
 
 
 if __name__ == "__main__":

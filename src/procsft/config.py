@@ -11,14 +11,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from procsft.errors import ConfigError
+from procsft.yaml_errors import describe_error
 
 Phase = Literal["pre", "post", "reference"]
 """What a configuration runs: base weights (`pre`), base + SFT adapter (`post`), an API model."""
 Condition = Literal["baseline", "curated"]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=64)]
-
-# Model sources that name a model procsft builds or unpacks itself (no hub, no network).
-BUILTIN_SOURCES = ("embedded:smollm2-135m", "tiny:qwen3.5")
 
 
 class _Strict(BaseModel):
@@ -271,9 +269,9 @@ class StudyConfig(_Strict):
     scorers: list[Scorer] = [Scorer(name="extractor", kind="extractor")]
     """Scorers applied to every episode."""
     judge_budget: Budget = Budget()
+    """Spending cap of the judging stage; reaching it stops the stage cleanly."""
     analysis: Analysis = Analysis()
     """Intervals and the prediction check."""
-    """Spending cap of the judging stage; reaching it stops the stage cleanly."""
     suite: Suite = Suite()
     """How the built-in suite is generated."""
     subset: Subset = Subset()
@@ -343,7 +341,7 @@ def load_config(path: str | Path) -> StudyConfig:
     try:
         config = StudyConfig.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(_describe(path, node, err)) from None
+        raise ConfigError(describe_error(path, node, err)) from None
     _check_files_exist(path, config)
     return config
 
@@ -357,47 +355,3 @@ def _check_files_exist(path: Path, config: StudyConfig) -> None:
             raise ConfigError(
                 f"{path}: students[{i}].source: model folder not found: {student.source}"
             )
-
-
-def _describe(path: Path, node: yaml.Node | None, err: ValidationError) -> str:
-    errors = err.errors()
-    first = errors[0]
-    loc = tuple(first["loc"])
-    key_path = _key_path(loc)
-    if first["type"] == "extra_forbidden":
-        message = "unknown key"
-    elif first["type"] == "missing":
-        message = "required key missing"
-    else:
-        message = first["msg"]
-        if first["type"] not in ("value_error", "assertion_error") and "input" in first:
-            message += f" (got {first['input']!r})"
-    line = _line_of(node, loc)
-    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"{path}{f':{line}' if line else ''}: {key_path or '<top>'}: {message}{more}"
-
-
-def _key_path(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
-    """Return the 1-based YAML line of the deepest key on `loc` that exists in the file."""
-    line = None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next((kv for kv in node.value if kv[0].value == part), None)
-            if match is None:
-                break
-            line, node = match[0].start_mark.line + 1, match[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part >= len(node.value):
-                break
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line

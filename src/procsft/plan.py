@@ -39,6 +39,12 @@ class Adapter:
         return ADAPTERS_FOLDER / self.student / self.recipe / f"seed{self.seed}"
 
     @property
+    def name(self) -> str:
+        """The adapter's folder under `train/`, `<student>/<recipe>/seed<n>`: its key in the
+        train stage's record and in the MLflow training runs."""
+        return self.folder.relative_to(ADAPTERS_FOLDER).as_posix()
+
+    @property
     def within_student(self) -> PurePosixPath:
         """The adapter's folder inside its student's training output: `<recipe>/seed<n>`."""
         return self.folder.relative_to(ADAPTERS_FOLDER / self.student)

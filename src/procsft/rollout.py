@@ -15,7 +15,7 @@ from typing import Any
 from tqdm import tqdm
 
 from procsft.config import Condition, Decoding
-from procsft.errors import ProcsftError
+from procsft.errors import ExitCode, ProcsftError
 from procsft.inference.path import path_fingerprint, text_sha256
 from procsft.inference.protocol import (
     Generation,
@@ -31,7 +31,7 @@ from procsft.schema import Episode, RowLog, Skill, Task
 class GenerationFailed(ProcsftError):
     """Requests failed after their retries; the episodes that succeeded are kept."""
 
-    exit_code = 4
+    exit_code = ExitCode.API_FAILED
 
 
 @dataclass(frozen=True)

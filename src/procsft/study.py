@@ -14,7 +14,7 @@ from rich.console import Console
 
 from procsft import stages
 from procsft.config import StudyConfig
-from procsft.errors import ConfigError, ProcsftError
+from procsft.errors import ConfigError, ExitCode, ProcsftError
 from procsft.run_folder import RunFolder, write_text_atomic
 from procsft.suite.build import select_skills
 
@@ -64,7 +64,7 @@ def run_study(
 class NotPublished(ProcsftError):
     """The artifact store or the tracking server could not be reached; nothing was lost."""
 
-    exit_code = 7
+    exit_code = ExitCode.UNREACHABLE
 
 
 def sync_run(run_dir: Path, console: Console, tracking_uri: str | None = None) -> dict:

@@ -12,33 +12,39 @@ resumes from its last complete checkpoint; a finished `out` is returned without 
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import importlib.util
 import json
-import os
 import platform
 import resource
 import shutil
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from procsft.config import Recipe
-from procsft.errors import ConfigError, DataError, ProcsftError
+from procsft.errors import ConfigError, DataError
 from procsft.inference.models import ResolvedModel
 from procsft.prompt import PROMPT_VERSION, build_messages
 from procsft.run_folder import read_json
 from procsft.schema import CorpusRow, Skill, Task
+from procsft.train_folder import (
+    CHECKPOINTS,
+    INPUTS_FILE,
+    META_FILE,
+    TrainResult,
+    checkpoint_state,
+    exclusive,
+    finished,
+    last_checkpoint,
+    partial_folder,
+    plot_loss,
+    publish,
+)
 
-META_FILE = "train_meta.json"
-CHECKPOINTS = "checkpoints"
-_INPUTS_FILE = "inputs.json"
 # `target_modules: auto` takes whichever of these the model has: attention (q/k/v/o), MLP
 # (gate/up/down) and Qwen3.5's linear-attention (gated delta net) projections. Its per-head
 # beta/alpha gates `in_proj_b`/`in_proj_a` are left out: a few outputs wide, and serving engines
@@ -49,28 +55,6 @@ AUTO_TARGETS = (
     *("gate_proj", "up_proj", "down_proj"),  # MLP
 )
 LIBRARIES = ("procsft", "torch", "transformers", "peft", "trl", "accelerate", "datasets")
-
-
-class TrainingInProgress(ProcsftError):
-    """Another process is training into the same output folder."""
-
-
-@dataclass(frozen=True)
-class TrainResult:
-    """A finished training folder and what its `train_meta.json` records."""
-
-    out: Path
-    meta: dict[str, Any]
-    trained: bool
-    """False when `out` was already finished and was returned as it was."""
-
-    @property
-    def steps(self) -> int:
-        return self.meta["steps"]
-
-    @property
-    def loss_curve(self) -> list[tuple[int, float]]:
-        return [(int(step), float(loss)) for step, loss in self.meta["loss_curve"]]
 
 
 def training_examples(
@@ -191,28 +175,23 @@ def train_adapter(
     examples = training_examples(corpus, skills)
     inputs = training_inputs(model, corpus, recipe, seed)
     if (out / META_FILE).exists():
-        return _finished(out, inputs)
-    with _exclusive(out):
+        return finished(out, inputs)
+    with exclusive(out):
         if (out / META_FILE).exists():  # finished by another process since the check above
-            return _finished(out, inputs)
+            return finished(out, inputs)
         if out.exists() and any(out.iterdir()):
             raise ConfigError(f"{out}: exists without {META_FILE}; it is not a training output")
         work = partial_folder(out)
-        if not resume or read_json(work / _INPUTS_FILE) != inputs:
+        if not resume or read_json(work / INPUTS_FILE) != inputs:
             shutil.rmtree(work, ignore_errors=True)  # checkpoints of other inputs are not ours
         (work / CHECKPOINTS).mkdir(parents=True, exist_ok=True)
-        (work / _INPUTS_FILE).write_text(json.dumps(inputs))
+        (work / INPUTS_FILE).write_text(json.dumps(inputs))
         meta = _train(model, examples, recipe, seed, work, device, checkpoint_every)
         meta = {**inputs, **meta}
         (work / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
-        _plot_loss(meta["loss_curve"], work / "loss.png", title=f"{model.model_id} · {recipe.name}")
-        _publish(work, out)
+        plot_loss(meta["loss_curve"], work / "loss.png", title=f"{model.model_id} · {recipe.name}")
+        publish(work, out)
     return TrainResult(out, meta, trained=True)
-
-
-def partial_folder(out: Path) -> Path:
-    """Return the hidden sibling where `out` is trained, checkpointed, then renamed from."""
-    return out.with_name(f".{out.name}.partial")
 
 
 def make_trainer(
@@ -306,9 +285,9 @@ def _train(
         device=device,
         checkpoint_every=checkpoint_every,
     )
-    checkpoint = _last_checkpoint(work / CHECKPOINTS)
-    resumed_from = _checkpoint_state(checkpoint)["global_step"] if checkpoint else 0
-    tokens_before = _checkpoint_state(checkpoint)["num_input_tokens_seen"] if checkpoint else 0
+    checkpoint = last_checkpoint(work / CHECKPOINTS)
+    resumed_from = checkpoint_state(checkpoint)["global_step"] if checkpoint else 0
+    tokens_before = checkpoint_state(checkpoint)["num_input_tokens_seen"] if checkpoint else 0
     train_start = time.perf_counter()
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     train_seconds = time.perf_counter() - train_start
@@ -409,78 +388,7 @@ def training_inputs(
     }
 
 
-def _finished(out: Path, inputs: dict) -> TrainResult:
-    meta = json.loads((out / META_FILE).read_text())
-    if {key: meta.get(key) for key in inputs} != inputs:
-        raise ConfigError(
-            f"{out}: holds a training output of other inputs (base model, corpus, recipe, seed "
-            "or prompt version differ); remove it or choose another folder"
-        )
-    _drop_scaffolding(out)  # left by a kill just after the rename
-    return TrainResult(out, meta, trained=False)
-
-
-@contextmanager
-def _exclusive(out: Path) -> Iterator[None]:
-    """Hold a lock on `out` for this process; a second trainer into `out` is refused."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with (out.parent / f".{out.name}.lock").open("w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise TrainingInProgress(f"{out}: another process is training into it") from None
-        yield  # the kernel drops the lock when the process dies, so a kill leaves none
-
-
-def _last_checkpoint(folder: Path) -> Path | None:
-    """Return the newest checkpoint whose trainer state was written (TRL writes it last)."""
-    steps = []
-    for path in folder.glob("checkpoint-*"):
-        suffix = path.name.removeprefix("checkpoint-")
-        if suffix.isdigit() and read_json(path / "trainer_state.json") is not None:
-            steps.append((int(suffix), path))
-    return max(steps)[1] if steps else None
-
-
-def _checkpoint_state(checkpoint: Path) -> dict[str, Any]:
-    return json.loads((checkpoint / "trainer_state.json").read_text())
-
-
-def _publish(work: Path, out: Path) -> None:
-    """Rename `work` to `out` in one step, then drop what only resuming needed."""
-    if out.exists():
-        out.rmdir()  # empty: checked under the lock
-    os.rename(work, out)
-    fd = os.open(out.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    _drop_scaffolding(out)
-
-
-def _drop_scaffolding(out: Path) -> None:
-    shutil.rmtree(out / CHECKPOINTS, ignore_errors=True)
-    (out / _INPUTS_FILE).unlink(missing_ok=True)
-
-
 def _peak_rss_mb() -> float:
     """Return this process's peak resident memory in MiB (its whole life, not just training)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return round(peak / (2**20 if sys.platform == "darwin" else 2**10), 1)
-
-
-def _plot_loss(curve: list[list[float]], path: Path, *, title: str) -> bool:
-    """Write the loss curve as a PNG; return False when matplotlib is not installed."""
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:
-        return False
-    figure = Figure(figsize=(6, 3.5), dpi=100)
-    axes = figure.subplots()
-    axes.plot([step for step, _ in curve], [loss for _, loss in curve], marker=".")
-    axes.set(xlabel="optimizer step", ylabel="training loss", title=title)
-    axes.grid(alpha=0.3)
-    figure.tight_layout()
-    figure.savefig(path)
-    return True

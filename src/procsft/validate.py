@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from procsft.errors import DataError, ProcsftError
+from procsft.errors import DataError, ExitCode, ProcsftError
 from procsft.judge.extractor import extract_answer
 from procsft.leakage import DEFAULT_THRESHOLD, Leak, LeakIndex
 from procsft.prompt import build_messages
@@ -32,7 +32,7 @@ TokenCounter = Callable[[list[dict[str, str]]], int]
 class ValidationFailed(ProcsftError):
     """At least one expectation failed; the report names each and the rows behind it."""
 
-    exit_code = 1
+    exit_code = ExitCode.FAILED
 
 
 @dataclass

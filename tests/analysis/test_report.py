@@ -8,7 +8,6 @@ from rich.console import Console
 from procsft.analysis import analyze, print_table
 from procsft.analysis.findings import delta_sentence, interval, lift_sentence, rate, signed
 from procsft.config import Analysis
-from procsft.judge.agreement import agreement_report
 from tests.analysis.synthetic import make_study
 
 
@@ -50,7 +49,6 @@ def run(tmp_path_factory):
         study.paths,
         study.students,
         settings=Analysis(resamples=200),
-        agreement=agreement_report(study.verdicts, ["extractor"]),
         out=out,
         run_info={"run_id": "test-run", "study": "synthetic"},
     )

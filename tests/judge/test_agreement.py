@@ -3,7 +3,7 @@ import math
 import numpy as np
 from sklearn.metrics import cohen_kappa_score
 
-from procsft.judge.agreement import agreement_report, krippendorff_alpha, pairwise
+from procsft.analysis.agreement import agreement_report, krippendorff_alpha, pairwise
 from procsft.schema import Verdict
 
 

@@ -18,13 +18,13 @@ def _config(tmp_path, cache_dir, verdict):
 def test_every_episode_gets_a_verdict_with_its_log_probabilities(tmp_path, cache_dir):
     episodes = [episode(i, f"ANSWER: {40 + i}") for i in range(5)]
     config = _config(tmp_path, cache_dir, "forced")
-    verdicts, facts = judge_all(config, [TASK], episodes, tmp_path / "v.jsonl", tmp_path / "a.json")
+    verdicts, facts = judge_all(config, [TASK], episodes, tmp_path / "v.jsonl")
     judged = [v for v in verdicts if v.scorer == "judge"]
     assert len(judged) == 5 and all(v.passed is not None for v in judged)
     for v in judged:
         assert v.judge_output.startswith("log p(PASS) = ") and "VERDICT: " in v.judge_output
     assert facts["judges"]["judge"]["judge"]["verdict"] == "forced"
-    _, again = judge_all(config, [TASK], episodes, tmp_path / "v2.jsonl", tmp_path / "a2.json")
+    _, again = judge_all(config, [TASK], episodes, tmp_path / "v2.jsonl")
     assert again["judges"]["judge"]["cached"] == 5  # cached apart from a generating judge
 
 

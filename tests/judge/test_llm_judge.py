@@ -1,11 +1,11 @@
 """LLM judging through a real loopback HTTP judge: hardening, faults, budget, cache, secrets."""
 
-import json
 import logging
 import re
 
 import pytest
 
+from procsft.analysis.agreement import agreement_report
 from procsft.answers import answers_match
 from procsft.config import StudyConfig
 from procsft.errors import DataError
@@ -91,9 +91,7 @@ def test_verdict_is_the_judges_last_verdict_line():
 
 def test_adversarial_responses_do_not_change_the_judges_verdict(tmp_path, server):
     episodes = [episode(i, response) for i, (response, _) in enumerate(ATTACKS.values())]
-    verdicts, facts = judge_all(
-        _config(tmp_path, server), [TASK], episodes, tmp_path / "v.jsonl", tmp_path / "a.json"
-    )
+    verdicts, facts = judge_all(_config(tmp_path, server), [TASK], episodes, tmp_path / "v.jsonl")
     judged = {v.seed: v.passed for v in verdicts if v.scorer == "judge"}
     assert [judged[i] for i in range(len(ATTACKS))] == [ok for _, ok in ATTACKS.values()]
     assert facts["judges"]["judge"]["requests"] == len(ATTACKS)
@@ -107,7 +105,6 @@ def test_forged_delimiters_would_fool_the_judge_without_neutralising(tmp_path, s
         [TASK],
         [episode(0, forged)],
         tmp_path / "v.jsonl",
-        tmp_path / "a.json",
     )
     assert [v.passed for v in verdicts if v.scorer == "judge"] == [True]  # fooled
 
@@ -124,26 +121,26 @@ def test_faults_are_retried_or_recorded_and_a_rerun_asks_only_for_what_is_missin
         server.enqueue("status", 500, match="ANSWER: 43")
     server.enqueue("malformed", match="ANSWER: 44")
     config = _config(tmp_path, server)
-    verdicts, facts = judge_all(config, [TASK], episodes, tmp_path / "v.jsonl", tmp_path / "a.json")
+    verdicts, facts = judge_all(config, [TASK], episodes, tmp_path / "v.jsonl")
     judged = {v.seed: v for v in verdicts if v.scorer == "judge"}
     assert [judged[i].passed for i in (0, 1, 2, 5)] == [False, False, True, False]
     assert judged[3].passed is None and judged[3].reason.startswith("judge error: ")
     assert judged[4].passed is None
     assert facts["judges"]["judge"]["errors"] == 2
     before = len(server.requests)
-    verdicts, facts = judge_all(config, [TASK], episodes, tmp_path / "v.jsonl", tmp_path / "a.json")
+    verdicts, facts = judge_all(config, [TASK], episodes, tmp_path / "v.jsonl")
     assert len(server.requests) - before == 2  # only the two errors are asked again
     assert all(v.passed is not None for v in verdicts)
-    written = (tmp_path / "v.jsonl").read_text() + (tmp_path / "a.json").read_text()
+    written = (tmp_path / "v.jsonl").read_text() + (tmp_path / "v.spend.jsonl").read_text()
     assert MARKER_KEY not in written + caplog.text + repr(facts)
 
 
 def test_cached_verdicts_cost_no_request(tmp_path, server):
     episodes = [episode(i, f"ANSWER: {i}") for i in range(5)]
     config = _config(tmp_path, server)
-    judge_all(config, [TASK], episodes, tmp_path / "v1.jsonl", tmp_path / "a1.json")
+    judge_all(config, [TASK], episodes, tmp_path / "v1.jsonl")
     sent = len(server.requests)
-    _, facts = judge_all(config, [TASK], episodes, tmp_path / "v2.jsonl", tmp_path / "a2.json")
+    _, facts = judge_all(config, [TASK], episodes, tmp_path / "v2.jsonl")
     assert len(server.requests) == sent and facts["judges"]["judge"]["cached"] == 5
 
 
@@ -152,7 +149,7 @@ def test_budget_stops_the_stage_cleanly_keeping_what_was_judged(tmp_path, server
     config = _config(tmp_path, server, max_concurrency=1)  # 4 episodes per request round
     config = StudyConfig.model_validate(config.model_dump() | {"judge_budget": {"max_tokens": 100}})
     with pytest.raises(BudgetExceeded, match="of 100 tokens") as err:
-        judge_all(config, [TASK], episodes, tmp_path / "v.jsonl", tmp_path / "a.json")
+        judge_all(config, [TASK], episodes, tmp_path / "v.jsonl")
     assert err.value.exit_code == 6
     partial = (tmp_path / "v.jsonl.partial").read_text().splitlines()
     judged = [line for line in partial if '"scorer": "judge"' in line]
@@ -160,15 +157,13 @@ def test_budget_stops_the_stage_cleanly_keeping_what_was_judged(tmp_path, server
     # The budget is the run's, not the process's: a rerun finds it spent and asks nothing.
     sent = len(server.requests)
     with pytest.raises(BudgetExceeded, match="of 100 tokens"):
-        judge_all(config, [TASK], episodes, tmp_path / "v.jsonl", tmp_path / "a.json")
+        judge_all(config, [TASK], episodes, tmp_path / "v.jsonl")
     assert len(server.requests) == sent
 
 
 def test_identical_grading_requests_are_sent_once(tmp_path, server):
     episodes = [episode(i, "ANSWER: 42") for i in range(6)]  # six episodes, one response
-    verdicts, facts = judge_all(
-        _config(tmp_path, server), [TASK], episodes, tmp_path / "v.jsonl", tmp_path / "a.json"
-    )
+    verdicts, facts = judge_all(_config(tmp_path, server), [TASK], episodes, tmp_path / "v.jsonl")
     assert len(server.requests) == 1
     assert [v.passed for v in verdicts if v.scorer == "judge"] == [True] * 6
     assert facts["judges"]["judge"]["requests"] == 1
@@ -177,10 +172,8 @@ def test_identical_grading_requests_are_sent_once(tmp_path, server):
 def test_scoring_artifact_the_extractor_misses_prose_the_judge_passes(tmp_path, server):
     episodes = [episode(i, f"ANSWER: {40 + i % 4}") for i in range(8)]
     episodes += [episode(i, f"The answer is {40 + i % 4}.", "curated") for i in range(8)]
-    judge_all(
-        _config(tmp_path, server), [TASK], episodes, tmp_path / "v.jsonl", tmp_path / "a.json"
-    )
-    report = json.loads((tmp_path / "a.json").read_text())
+    verdicts, _ = judge_all(_config(tmp_path, server), [TASK], episodes, tmp_path / "v.jsonl")
+    report = agreement_report(verdicts, ["extractor"])
     (pair,) = report["pairs"]
     assert {pair["a"], pair["b"]} == {"extractor", "judge"} and pair["n"] == 16
     artifact = {r["condition"]: r for r in report["scoring_artifact"]}
@@ -219,7 +212,7 @@ def test_a_killed_stage_loses_no_paid_verdict(tmp_path, server):
         )
     sent, kept = len(server.requests), len(list((tmp_path / "cache").rglob("*.json")))
     assert chunk <= kept <= sent < 40  # requests in flight at the kill are lost, no more
-    verdicts, _ = judge_all(config, [TASK], episodes, tmp_path / "v.jsonl", tmp_path / "a.json")
+    verdicts, _ = judge_all(config, [TASK], episodes, tmp_path / "v.jsonl")
     assert len(server.requests) - sent == 40 - kept
     assert sum(v.scorer == "judge" for v in verdicts) == 40
 
@@ -232,5 +225,4 @@ def test_a_damaged_spend_ledger_is_named_with_its_line(tmp_path, server):
             [TASK],
             [episode(0, "x")],
             tmp_path / "v.jsonl",
-            tmp_path / "a.json",
         )

@@ -67,10 +67,10 @@ def test_rollout_takes_an_optional_adapter_and_outputs_a_dataset(tmp_path):
     assert container["image"] == ROLLOUT_IMAGE
 
 
-def test_judge_outputs_episodes_verdicts_and_agreement(tmp_path):
+def test_judge_outputs_episodes_and_verdicts(tmp_path):
     _, inputs, outputs, container = _signature(components.judge, tmp_path)
     assert inputs == {}
-    assert outputs == dict.fromkeys(("episodes", "verdicts", "agreement"), "system.Dataset")
+    assert outputs == dict.fromkeys(("episodes", "verdicts"), "system.Dataset")
     assert container["image"] == BASE_IMAGE
 
 
@@ -78,6 +78,7 @@ def test_analyze_shows_report_markdown_and_metrics(tmp_path):
     _, inputs, outputs, container = _signature(components.analyze, tmp_path)
     assert inputs == {"verdicts": "system.Dataset"}
     assert outputs == {
+        "agreement": "system.Dataset",
         "summary": "system.Dataset",
         "report": "system.HTML",
         "report_md": "system.Markdown",

@@ -68,8 +68,8 @@ def test_pre_and_post_study_runs_locally_end_to_end(tmp_path, cache_dir, subproc
     assert (adapters / "hot/seed0/train_meta.json").exists()
     shards = sorted(p.read_text() for p in job.rglob("rollout*/episodes"))
     assert len(shards) == 2 and all(shards)
-    for name in ("episodes", "verdicts", "agreement"):
-        assert (job / "judge" / name).stat().st_size > 0
+    for step, name in (("judge", "episodes"), ("judge", "verdicts"), ("analyze", "agreement")):
+        assert (job / step / name).stat().st_size > 0
     assert (job / "analyze/report").read_text().startswith("<!doctype html>")
     assert (job / "analyze/report_md").read_text() == (run / "report.md").read_text()
     executed = json.loads((job / "analyze/executor_output.json").read_text())

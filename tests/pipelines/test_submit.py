@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from procsft.config import load_config
+from procsft.errors import ExitCode
 from tests.pipelines.kfp_api_server import LoopbackKFPServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -51,7 +52,7 @@ def closed_port() -> int:
 def test_no_endpoint_is_one_line_and_a_non_zero_exit(command, closed_port):
     host = f"http://127.0.0.1:{closed_port}"
     result = submit(*command, "--config", PAPER, "--host", host)
-    assert result.returncode == 3
+    assert result.returncode == ExitCode.UNREACHABLE
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1, result.stderr
     assert result.stderr.startswith(f"procsft: error: no KFP endpoint reachable at {host}")
@@ -62,7 +63,7 @@ def test_host_comes_from_kfp_host(closed_port):
 
     env = {**os.environ, "KFP_HOST": f"http://127.0.0.1:{closed_port}"}
     result = submit("run", "--config", PAPER, env=env)
-    assert result.returncode == 3 and f"127.0.0.1:{closed_port}" in result.stderr
+    assert result.returncode == ExitCode.UNREACHABLE and f"127.0.0.1:{closed_port}" in result.stderr
 
 
 class _Refusing(BaseHTTPRequestHandler):

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from procsft.analysis.agreement import agreement_report
 from procsft.analysis.findings import headlines
 from procsft.analysis.lift import configuration_table, lifts
 from procsft.analysis.paths import PathCheck, PathMismatchError, check_paths, paths_from_episodes
@@ -38,13 +39,13 @@ def analyze(
     students: Sequence[StudentLike],
     *,
     settings: Analysis,
-    agreement: dict[str, Any] | None = None,
     out: Path,
     allow_path_mismatch: bool = False,
     run_info: dict[str, Any] | None = None,
     extractors: Sequence[str] = ("extractor",),
 ) -> dict[str, Any]:
-    """Return the summary, after writing summary.json, report.md, report.html and plots/ to `out`.
+    """Return the summary, after writing agreement.json (every pair of scorers), summary.json,
+    report.md, report.html and plots/ to `out`.
 
     `paths` maps each path fingerprint the verdicts carry to its path dict
     (`paths_from_episodes`). Paths that do not match raise PathMismatchError unless
@@ -53,6 +54,7 @@ def analyze(
     """
     frame = verdict_frame(verdicts)
     check = check_paths(frame, paths, allow_mismatch=allow_path_mismatch)
+    agreement = agreement_report(verdicts, extractors)
     common = {
         "resamples": settings.resamples,
         "confidence": settings.confidence,
@@ -132,6 +134,8 @@ def analyze(
     plots = plot_trajectory(summary, out / "plots") + plot_skill_lift(summary, out / "plots")
     summary["plots"] = [p.relative_to(out).as_posix() for p in plots]
     summary["headlines"] = headlines(summary)
+    text = json.dumps(agreement, indent=2, allow_nan=False) + "\n"
+    write_text_atomic(out / "agreement.json", text)
     write_text_atomic(out / "summary.json", json.dumps(summary, indent=2, allow_nan=False) + "\n")
     write_text_atomic(out / "report.md", to_markdown(summary))
     write_text_atomic(out / "report.html", to_html(summary, out))

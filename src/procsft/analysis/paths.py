@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from procsft.errors import DataError, ProcsftError
+from procsft.errors import DataError, ExitCode, ProcsftError
 from procsft.inference.path import path_differences
 from procsft.schema import Episode
 
@@ -22,7 +22,7 @@ class PathMismatchError(ProcsftError):
     """Numbers would compare episodes of different inference paths: names the configurations
     and each differing field."""
 
-    exit_code = 3
+    exit_code = ExitCode.PATHS_DIFFER
 
 
 @dataclass(frozen=True)

@@ -32,4 +32,5 @@ def to_generation(
         prompt_tokens=int(prompt_tokens),
         completion_tokens=len(new_ids) if stop is None else stop + 1,
         latency_s=latency,
+        token_ids=tuple(new_ids),
     )

@@ -11,7 +11,7 @@ import importlib.util
 from pathlib import Path
 
 from procsft.errors import ConfigError
-from procsft.inference.models import materialize
+from procsft.inference.model_store import materialize
 
 SMOLLM2_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from procsft.errors import ConfigError
-
-IDENTITY_FILE = "procsft-model.json"
+from procsft.inference.model_store import (  # noqa: F401 (weights_sha256: re-exported)
+    identity,
+    materialize,
+    weights_sha256,
+)
 
 
 @dataclass(frozen=True)
@@ -39,12 +38,12 @@ def resolve_model(source: str, revision: str | None, cache_dir: Path) -> Resolve
         from procsft.inference.embedded import SMOLLM2_ID, materialize_smollm2
 
         folder = materialize_smollm2(cache_dir)
-        return ResolvedModel(str(folder), SMOLLM2_ID, None, _identity(folder)["weights_sha256"])
+        return ResolvedModel(str(folder), SMOLLM2_ID, None, identity(folder)["weights_sha256"])
     if source == "tiny:qwen3.5":
         from procsft.inference.tiny import build_tiny_qwen35
 
         folder = materialize(cache_dir / "models" / "tiny-qwen3.5-v1", build_tiny_qwen35)
-        return ResolvedModel(str(folder), source, None, _identity(folder)["weights_sha256"])
+        return ResolvedModel(str(folder), source, None, identity(folder)["weights_sha256"])
     if source.startswith(("/", "./", "../", "~")):
         folder = Path(source).expanduser().resolve()
         if not folder.is_dir():
@@ -53,35 +52,3 @@ def resolve_model(source: str, revision: str | None, cache_dir: Path) -> Resolve
     if ":" in source.split("/")[0]:
         raise ConfigError(f"unknown model source {source!r}")
     return ResolvedModel(source, source, revision, None)
-
-
-def materialize(folder: Path, build: Callable[[Path], None]) -> Path:
-    """Build `folder` once: into a temp sibling, then one rename, so a kill leaves no half model."""
-    if (folder / IDENTITY_FILE).exists():
-        return folder
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    build(tmp)
-    (tmp / IDENTITY_FILE).write_text(json.dumps({"weights_sha256": weights_sha256(tmp)}))
-    try:
-        os.rename(tmp, folder)
-    except OSError:  # another process finished first; its copy is identical
-        shutil.rmtree(tmp, ignore_errors=True)
-    return folder
-
-
-def _identity(folder: Path) -> dict[str, str]:
-    return json.loads((folder / IDENTITY_FILE).read_text())
-
-
-def weights_sha256(folder: Path) -> str:
-    """Return one sha256 over every weight file in `folder`, in name order."""
-    digest = hashlib.sha256()
-    files = sorted(p for p in folder.iterdir() if p.suffix in (".safetensors", ".bin", ".gguf"))
-    for path in files:
-        digest.update(path.name.encode())
-        with path.open("rb") as handle:
-            while chunk := handle.read(1 << 20):
-                digest.update(chunk)
-    return digest.hexdigest()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from procsft.errors import ProcsftError
+from procsft.errors import ExitCode, ProcsftError
 from procsft.inference.protocol import GenerationRequest, Generator
 
 PROBE_TOKENS = 24
@@ -19,7 +19,7 @@ PROBE_TOKENS = 24
 class AdapterNotApplied(ProcsftError):
     """The adapted model generated exactly what the base model generated."""
 
-    exit_code = 5
+    exit_code = ExitCode.ADAPTER_NOT_APPLIED
 
 
 def probe_requests(prompts: Sequence[str]) -> list[GenerationRequest]:
@@ -35,8 +35,9 @@ def check_adapter_effect(base: Generator, adapted: Generator, prompts: Sequence[
     if base.path.get("engine") != adapted.path.get("engine"):
         raise ValueError("the probe compares two generators on the same engine")
     requests = probe_requests(prompts)
-    before = [g.text for g in base.generate(requests)]
-    after = [g.text for g in adapted.generate(requests)]
+    # Token ids where the engine has them: stripped text hides a change of whitespace.
+    before = [(g.token_ids, g.text) for g in base.generate(requests)]
+    after = [(g.token_ids, g.text) for g in adapted.generate(requests)]
     changed = sum(a != b for a, b in zip(before, after, strict=True))
     if changed == 0:
         raise AdapterNotApplied(

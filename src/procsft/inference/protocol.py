@@ -34,6 +34,9 @@ class Generation:
     """Price of the request where the engine is priced; `None` for local engines."""
     error: str | None = None
     """Why the request failed after its retries (never contains a credential)."""
+    token_ids: tuple[int, ...] | None = None
+    """Local engines: the ids the model generated, before the text was decoded and stripped
+    (a model that changed only the whitespace it emits has still changed)."""
 
     @property
     def ok(self) -> bool:

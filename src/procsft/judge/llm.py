@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from procsft.errors import DataError, ProcsftError
+from procsft.errors import DataError, ExitCode, ProcsftError
 from procsft.inference.protocol import (
     Generation,
     GenerationRequest,
@@ -45,7 +45,7 @@ JUDGE_SYSTEM = (
 class BudgetExceeded(ProcsftError):
     """The judging budget is spent; verdicts so far are kept and a rerun continues."""
 
-    exit_code = 6
+    exit_code = ExitCode.BUDGET_SPENT
 
 
 def neutralise(response: str) -> str:

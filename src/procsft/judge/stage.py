@@ -1,8 +1,7 @@
-"""The judging stage: every episode × every scorer → verdict rows, and scorer agreement."""
+"""Judging: every episode × every scorer → verdict rows, and what each judge paid for."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -11,7 +10,6 @@ from typing import Any
 from procsft.config import Scorer, StudyConfig
 from procsft.inference.factory import api_generator
 from procsft.inference.models import default_cache_dir, resolve_model
-from procsft.judge.agreement import agreement_report
 from procsft.judge.extractor import score_extractor
 from procsft.judge.llm import (
     JUDGE_ERROR,
@@ -22,7 +20,6 @@ from procsft.judge.llm import (
     judge_episodes,
     judge_request,
 )
-from procsft.run_folder import write_text_atomic
 from procsft.schema import Episode, RowLog, Task, Verdict
 
 
@@ -36,7 +33,6 @@ def judge_all(
     tasks: Sequence[Task],
     episodes: Sequence[Episode],
     verdicts_path: Path,
-    agreement_path: Path,
 ) -> tuple[list[Verdict], dict[str, Any]]:
     """Score every episode with every configured scorer; return the verdicts and stage facts.
 
@@ -78,9 +74,6 @@ def judge_all(
         ledger.close()
     order = [f"{e.episode_id}|{s.name}" for e in episodes for s in config.scorers]
     verdicts = log.finalize(order)
-    extractors = [s.name for s in config.scorers if s.kind == "extractor"]
-    report = agreement_report(verdicts, extractors)
-    write_text_atomic(agreement_path, json.dumps(report, indent=2, allow_nan=False) + "\n")
     judges = {
         s.name: judge_facts(s, engines[s.name][0], ledger, by_id, episodes, verdicts)
         for s in config.scorers

@@ -1,8 +1,7 @@
-"""The analyze step: verdicts → `summary.json`, `report.md`, `report.html` and the plots."""
+"""The analyze step: verdicts → `agreement.json`, `summary.json`, the report and the plots."""
 
 from __future__ import annotations
 
-import json
 import time
 
 from rich.console import Console
@@ -23,13 +22,11 @@ def analyze_stage(
     verdicts = list(read_rows(run.verdicts, Verdict))
     episodes = list(read_rows(run.episodes, Episode))
     stages = run.read_manifest()["stages"]
-    agreement = json.loads(run.agreement.read_text()) if run.agreement.exists() else None
     summary = analyze(
         verdicts,
         paths_from_episodes(episodes),
         config.students,
         settings=config.analysis,
-        agreement=agreement,
         out=run.root,
         allow_path_mismatch=allow_path_mismatch,
         extractors=[s.name for s in config.scorers if s.kind == "extractor"],
@@ -42,7 +39,8 @@ def analyze_stage(
             "judge": stages["judge"].get("judges", {}),
         },
     )
-    outputs = [run.summary, run.report, run.report_html, *sorted(run.plots.glob("*"))]
+    outputs = [run.agreement, run.summary, run.report, run.report_html]
+    outputs += sorted(run.plots.glob("*"))
     run.record_stage("analyze", "done", outputs, seconds=round(time.perf_counter() - start, 2))
     print_table(summary, console)
     console.print(f"report: {run.report_html}")

@@ -112,7 +112,7 @@ def record_train_stage(
     for adapter in adapters:
         meta = json.loads((run.adapter(adapter) / "train_meta.json").read_text(encoding="utf-8"))
         rows = meta.get("corpus", {}).get("rows", rows)
-        facts[adapter.configuration] = {
+        facts[adapter.name] = {
             field: meta.get(field)
             for field in ("steps", "tokens_per_second", "wall_seconds", "final_loss")
         } | (made or {}).get(adapter, {})

@@ -13,13 +13,15 @@ def analyze(
     run_root: str,
     run_id: str,
     verdicts: Input[Dataset],
+    agreement: Output[Dataset],
     summary: Output[Dataset],
     report: Output[HTML],
     report_md: Output[Markdown],
     metrics: Output[Metrics],
 ):
-    """Write `summary.json` and the report, copy them out, and log every pass rate, Δ and lift
-    as a metric (`pass_rate/<configuration>/<condition>/<scorer>`, `delta/…`, `lift/…`).
+    """Write `agreement.json`, `summary.json` and the report, copy them out, and log every pass
+    rate, Δ and lift as a metric (`pass_rate/<configuration>/<condition>/<scorer>`, `delta/…`,
+    `lift/…`).
 
     The verdicts are read from the run folder; `verdicts` keys this step's cache entry to the
     judge step that wrote them.
@@ -35,6 +37,7 @@ def analyze(
 
     config, run = study_run(config_yaml, run_root, run_id)
     stages.analyze_stage(config, run, Console())
+    shutil.copyfile(run.agreement, agreement.path)
     shutil.copyfile(run.summary, summary.path)
     shutil.copyfile(run.report, report_md.path)
     page = run.root / "report.html"

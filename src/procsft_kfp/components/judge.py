@@ -14,10 +14,9 @@ def judge(
     run_id: str,
     episodes: Output[Dataset],
     verdicts: Output[Dataset],
-    agreement: Output[Dataset],
 ):
-    """Merge the rollout shards into `episodes.jsonl`, score them into `verdicts.jsonl` and
-    `agreement.json` (resuming what an earlier try scored), and copy the three out."""
+    """Merge the rollout shards into `episodes.jsonl`, score them into `verdicts.jsonl`
+    (resuming what an earlier try scored), and copy both out."""
     import shutil
 
     from procsft import stages
@@ -25,9 +24,5 @@ def judge(
     config, run = study_run(config_yaml, run_root, run_id)
     episodes.metadata["rows"] = len(stages.collect_episodes(config, run))
     verdicts.metadata["rows"] = len(stages.judge_stage(config, run))
-    for source, target in (
-        (run.episodes, episodes),
-        (run.verdicts, verdicts),
-        (run.agreement, agreement),
-    ):
+    for source, target in ((run.episodes, episodes), (run.verdicts, verdicts)):
         shutil.copyfile(source, target.path)

@@ -32,15 +32,13 @@ def main(
     parser.add_argument("--registry", default=REGISTRY, help="image registry (default %(default)s)")
     parser.add_argument("--tag", default=TAG, help="image tag (default: the package version)")
     args = parser.parse_args(argv)
-    from procsft.errors import ProcsftError
+    from procsft.errors import run_main
 
-    try:
+    def work() -> None:
         out = compile_study(args.config, args.out, Images.at(args.registry, args.tag))
-    except ProcsftError as err:
-        print(f"procsft: error: {err}", file=sys.stderr)
-        return err.exit_code
-    print(f"compiled {args.config} -> {out}")
-    return 0
+        print(f"compiled {args.config} -> {out}")
+
+    return run_main(work)
 
 
 if __name__ == "__main__":

@@ -59,17 +59,19 @@ def main(argv: list[str] | None = None) -> int:
         "--verbose", action="store_true", help="keep KFP's executor logs (inputs as JSON)"
     )
     args = parser.parse_args(argv)
+    from procsft.errors import run_main
+
+    return run_main(lambda: _run_locally(args))
+
+
+def _run_locally(args: argparse.Namespace) -> int:
     from kfp import local
 
     from procsft.config import load_config
-    from procsft.errors import ProcsftError
+    from procsft.errors import ExitCode
     from procsft_kfp.pipelines.study import build_pipeline
 
-    try:
-        config = load_config(args.config)
-    except ProcsftError as err:
-        print(f"procsft: error: {err}", file=sys.stderr)
-        return err.exit_code
+    config = load_config(args.config)
     run_root = config.storage.runs_dir.resolve()
     pipeline_root = (args.pipeline_root or run_root / "_kfp").resolve()
     for message in LOCAL_ONLY:
@@ -84,12 +86,12 @@ def main(argv: list[str] | None = None) -> int:
         reason = ANSI.sub("", str(err).splitlines()[0])
         print(f"procsft: pipeline failed: {reason}", file=sys.stderr)
         print(f"run folder: {run}", file=sys.stderr)
-        return 1
+        return ExitCode.FAILED
     report = run / "report.html" if (run / "report.html").exists() else run / "report.md"
     print(f"run folder: {run}")
     print(f"report: {report}")
     print(f"KFP outputs: {pipeline_root}")
-    return 0
+    return ExitCode.DONE
 
 
 if __name__ == "__main__":

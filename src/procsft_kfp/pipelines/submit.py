@@ -19,11 +19,11 @@ import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
+from procsft.errors import ConfigError, ExitCode, fail
 from procsft_kfp.components.images import REGISTRY, TAG
 
 DEFAULT_HOST = "http://localhost:8080"
 """`kubectl port-forward -n kubeflow svc/ml-pipeline-ui 8080:80` serves the API here."""
-UNREACHABLE = 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -83,15 +83,19 @@ def check_health(host: str, token: str | None, timeout_s: float = 5.0) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from procsft.config import load_config
-    from procsft.errors import ProcsftError
+    from procsft.errors import run_main
 
+    return run_main(lambda: _submit_main(args))
+
+
+def _submit_main(args: argparse.Namespace) -> int:
+    from procsft.config import load_config
+
+    config = load_config(args.config)
     try:
-        config = load_config(args.config)
         arguments = parameters(args.param, args.run_id)
-    except (ProcsftError, ValueError) as err:
-        print(f"procsft: error: {err}", file=sys.stderr)
-        return getattr(err, "exit_code", 2)
+    except ValueError as err:
+        raise ConfigError(str(err)) from err
     host = (args.host or os.environ.get("KFP_HOST") or DEFAULT_HOST).rstrip("/")
     token = os.environ.get("KFP_TOKEN") or None
     # kfp and urllib3 log retries and tracebacks to stderr; a failure here is its one line.
@@ -101,12 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     except urllib.error.HTTPError as err:
         return refused(host, token, err)
     except (OSError, ValueError) as err:  # URLError is an OSError; a URL without a scheme
-        print(
-            f"procsft: error: no KFP endpoint reachable at {host} "
-            f"({getattr(err, 'reason', err)}); give --host or KFP_HOST",
-            file=sys.stderr,
-        )
-        return UNREACHABLE
+        reason = getattr(err, "reason", err)
+        message = f"no KFP endpoint reachable at {host} ({reason}); give --host or KFP_HOST"
+        return fail(message, ExitCode.UNREACHABLE)
     try:
         print(submit(args, config, host, token, arguments))
     except Exception as err:  # the server's refusal: one line says why, a traceback would not
@@ -115,15 +116,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def refused(host: str, token: str | None, err: Exception) -> int:
-    """Return 1, having written one line on stderr saying why KFP at `host` refused."""
+    """Return ExitCode.FAILED, having written one line on stderr saying why KFP refused."""
     why = describe(err)
     if getattr(err, "status", None) in (401, 403):
         hint = "KFP_TOKEN was refused" if token else "set KFP_TOKEN to a token it accepts"
         why = f"authentication refused ({why}); {hint}"
     if token:  # a careless proxy echoes the credentials it was sent
         why = why.replace(token, "<KFP_TOKEN>")
-    print(f"procsft: error: KFP at {host}: {why}", file=sys.stderr)
-    return 1
+    return fail(f"KFP at {host}: {why}")
 
 
 def describe(err: Exception) -> str:

@@ -96,7 +96,7 @@ def krippendorff_alpha(verdicts: Sequence[Verdict]) -> float | None:
     return float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"))
 
 
-def scoring_artifact(verdicts: Sequence[Verdict], extractors: Iterable[str]) -> list[dict]:
+def extractor_disagreements(verdicts: Sequence[Verdict], extractors: Iterable[str]) -> list[dict]:
     """Return, per extractor × other scorer × condition, how often the extractor fails what the
     other passes and the reverse: the bias the paper found against the curated condition."""
     by_episode = _by_episode(verdicts)
@@ -137,5 +137,5 @@ def agreement_report(verdicts: Sequence[Verdict], extractors: Iterable[str]) -> 
     return {
         "pairs": pairwise(verdicts),
         "krippendorff_alpha": krippendorff_alpha(verdicts),
-        "scoring_artifact": scoring_artifact(verdicts, extractors),
+        "scoring_artifact": extractor_disagreements(verdicts, extractors),
     }
