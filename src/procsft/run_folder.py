@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from procsft.errors import disk_full
+from procsft.atomic import write_text_atomic
+from procsft.hashing import sha256_file
 from procsft.plan import ADAPTERS_FOLDER, Adapter
 
 STAGES = ("suite", "validate", "train", "rollout", "judge", "analyze")
@@ -92,7 +91,7 @@ class RunFolder:
 
     def hashes(self, paths: list[Path]) -> dict[str, str]:
         """Return the sha256 of each path, keyed by its path inside the run folder."""
-        return {str(p.relative_to(self.root)): _sha256(p) for p in paths}
+        return {str(p.relative_to(self.root)): sha256_file(p) for p in paths}
 
     def record_stage(self, stage: str, status: str, outputs: list[Path], **facts: Any) -> None:
         """Record a stage's status, its outputs' sha256 and any facts (counts, seconds)."""
@@ -105,11 +104,6 @@ class RunFolder:
         write_text_atomic(self.manifest, json.dumps(manifest, indent=2) + "\n")
 
 
-def _sha256(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
 def read_json(path: Path) -> Any:
     """Return the JSON in `path`, or None when it is missing or unreadable (an optional file,
     or one a kill may have left behind)."""
@@ -117,18 +111,3 @@ def read_json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temp file and a rename: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with tmp.open("w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except OSError as err:
-        tmp.unlink(missing_ok=True)  # the target is untouched; leave no half file beside it
-        raise disk_full(err, path) or err from err
-    os.replace(tmp, path)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -10,7 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from procsft.atomic import publish_once
 from procsft.errors import ConfigError
+from procsft.hashing import weights_sha256
 
 IDENTITY_FILE = "procsft-model.json"
 
@@ -64,24 +65,9 @@ def materialize(folder: Path, build: Callable[[Path], None]) -> Path:
     shutil.rmtree(tmp, ignore_errors=True)
     build(tmp)
     (tmp / IDENTITY_FILE).write_text(json.dumps({"weights_sha256": weights_sha256(tmp)}))
-    try:
-        os.rename(tmp, folder)
-    except OSError:  # another process finished first; its copy is identical
-        shutil.rmtree(tmp, ignore_errors=True)
+    publish_once(tmp, folder)  # False: another process finished first; its copy is identical
     return folder
 
 
 def _identity(folder: Path) -> dict[str, str]:
     return json.loads((folder / IDENTITY_FILE).read_text())
-
-
-def weights_sha256(folder: Path) -> str:
-    """Return one sha256 over every weight file in `folder`, in name order."""
-    digest = hashlib.sha256()
-    files = sorted(p for p in folder.iterdir() if p.suffix in (".safetensors", ".bin", ".gguf"))
-    for path in files:
-        digest.update(path.name.encode())
-        with path.open("rb") as handle:
-            while chunk := handle.read(1 << 20):
-                digest.update(chunk)
-    return digest.hexdigest()

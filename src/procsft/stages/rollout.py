@@ -13,9 +13,9 @@ from typing import Any
 
 from procsft import plan, reuse
 from procsft.config import Student, StudyConfig
+from procsft.hashing import weights_sha256
 from procsft.inference.factory import api_generator, student_generator
 from procsft.inference.http_engine import Price
-from procsft.inference.models import weights_sha256
 from procsft.inference.probe import check_adapter_effect
 from procsft.inference.protocol import Generator
 from procsft.plan import Configuration

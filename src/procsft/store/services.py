@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from procsft.atomic import write_text_atomic
 from procsft.errors import ProcsftError
 
 HOST = "127.0.0.1"
@@ -394,10 +395,7 @@ def _read_state(root: Path) -> dict[str, Any]:
 
 
 def _write_state(root: Path, state: dict[str, Any]) -> None:
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = _state_path(root).with_suffix(".tmp")
-    tmp.write_text(json.dumps(state, indent=2) + "\n")
-    os.replace(tmp, _state_path(root))
+    write_text_atomic(_state_path(root), json.dumps(state, indent=2) + "\n")
 
 
 def _alive(state: dict, name: str) -> bool:
