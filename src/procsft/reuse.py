@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from procsft.atomic import copy_atomic
-from procsft.run_folder import RunFolder, read_json
+from procsft.plan import Adapter
+from procsft.run_folder import RunFolder
 from procsft.versions import ENGINE, package_versions
 
 
@@ -36,17 +37,17 @@ def other_runs(run: RunFolder) -> Iterator[RunFolder]:
 
 
 def find_adapter(
-    run: RunFolder, relative: Path, inputs: dict[str, Any], device: str, versions: dict
+    run: RunFolder, adapter: Adapter, inputs: dict[str, Any], device: str, versions: dict
 ) -> RunFolder | None:
-    """Return another run folder holding, at `relative`, a finished adapter trained from
-    `inputs` on `device` with these library `versions`, or None."""
+    """Return another run folder holding a finished `adapter` trained from `inputs` on
+    `device` with these library `versions`, or None."""
     for other in other_runs(run):
-        meta = read_json(other.root / relative / "train_meta.json")
+        meta = other.read_train_meta(adapter)
         if (
             meta is not None
-            and {key: meta.get(key) for key in inputs} == inputs
-            and meta.get("device") == device
-            and meta.get("versions") == versions
+            and meta.same_inputs(inputs)
+            and meta.device == device
+            and meta.versions == versions
         ):
             return other
     return None
@@ -68,9 +69,8 @@ def rollout_key(model: dict[str, Any], engine: dict[str, Any], requests: Sequenc
 def find_shard(run: RunFolder, configuration: str, key: str) -> RunFolder | None:
     """Return another run folder whose finished shard of `configuration` has `key`, or None."""
     for other in other_runs(run):
-        shard = other.shard(configuration)
-        facts = read_json(shard.with_suffix(".json"))
-        if facts is not None and facts.get("reuse_key") == key and shard.exists():
+        facts = other.read_shard_facts(configuration)
+        if facts is not None and facts.reuse_key == key and other.shard(configuration).exists():
             return other
     return None
 
