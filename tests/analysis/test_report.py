@@ -9,7 +9,7 @@ from procsft.analysis import analyze, print_table
 from procsft.analysis.findings import delta_sentence, interval, lift_sentence, rate, signed
 from procsft.config import Analysis
 from procsft.judge.agreement import agreement_report
-from tests.analysis.synthetic import make_study
+from procsft.testing.synthetic import make_study
 
 
 class Page(HTMLParser):
