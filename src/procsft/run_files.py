@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr, model_serializer, model_validator
 
 Number = int | float
 
@@ -24,6 +24,25 @@ class RunFile(BaseModel):
     """A JSON file of the run folder: known fields typed, any others kept as they are."""
 
     model_config = ConfigDict(extra="allow", use_attribute_docstrings=True)
+    _order: tuple[str, ...] = PrivateAttr(default=())
+    """The keys in the order the file (or the writer) gave them."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _remember_order(cls, data: Any, handler: Any) -> Any:
+        model = handler(data)
+        if isinstance(data, dict):
+            model._order = tuple(data)
+        return model
+
+    @model_serializer(mode="wrap")
+    def _in_given_order(self, handler: Any) -> Any:
+        """Dump the keys in their given order (declared fields first only for new ones)."""
+        dumped = handler(self)
+        if not isinstance(dumped, dict) or not self._order:
+            return dumped
+        first = [key for key in self._order if key in dumped]
+        return {key: dumped[key] for key in first + [k for k in dumped if k not in first]}
 
     def as_dict(self) -> dict[str, Any]:
         """Return the file's content: the fields it was given (unset defaults left out)."""
