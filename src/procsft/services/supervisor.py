@@ -194,7 +194,8 @@ def _s3_ready(settings: Settings, access: str, secret: str) -> bool:
 
     The port opens before the master has a leader and a volume: only a real write proves it.
     """
-    from procsft.store.artifacts import S3Store, StoreError
+    from procsft.store.artifacts import StoreError
+    from procsft.store.s3 import S3Store
 
     store = S3Store(
         settings.bucket,
