@@ -57,10 +57,10 @@ bench: setup
 
 # Local S3 (SeaweedFS) and MLflow servers on 127.0.0.1 for configs/local-services.yaml.
 up: setup
-	$(BIN)/python -m procsft.store.services up
+	$(BIN)/python -m procsft.services up
 
 down: setup
-	$(BIN)/python -m procsft.store.services down
+	$(BIN)/python -m procsft.services down
 
 REGISTRY ?= ghcr.io/procsft
 TAG ?= $(shell $(BIN)/python -c "from procsft_kfp.components.images import TAG; print(TAG)" 2>/dev/null)

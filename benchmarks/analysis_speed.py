@@ -21,7 +21,7 @@ from record import record  # noqa: E402
 
 from procsft.analysis import analyze  # noqa: E402
 from procsft.config import Analysis  # noqa: E402
-from tests.analysis.synthetic import make_study  # noqa: E402
+from procsft.testing.synthetic import make_study  # noqa: E402
 
 BUDGET_S, RESAMPLES, REPEATS = 30.0, 2000, 2
 

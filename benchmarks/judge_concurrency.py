@@ -23,7 +23,7 @@ from record import record  # noqa: E402
 from procsft.config import StudyConfig  # noqa: E402
 from procsft.judge.stage import judge_all  # noqa: E402
 from procsft.schema import Episode  # noqa: E402
-from tests.http_server import LoopbackLLMServer  # noqa: E402
+from procsft.testing.loopback_llm import LoopbackLLMServer  # noqa: E402
 from tests.judge.rows import TASK, episode  # noqa: E402
 
 N, WARM_UP, CONCURRENCY, LATENCY_S = 400, 16, 16, 0.05

@@ -6,27 +6,20 @@ from __future__ import annotations
 import json
 import os
 import platform
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from procsft.versions import BENCHMARK, package_versions
+
 RESULTS = Path(__file__).with_name("results.json")
-PACKAGES = ("procsft", "torch", "transformers", "peft", "trl", "openai", "kfp", "mlflow")
 
 
 def machine() -> dict:
     """Return what the figures depend on: cores, CPU, Python and the packages measured."""
-
-    def installed(name: str) -> str | None:
-        try:
-            return version(name)
-        except PackageNotFoundError:
-            return None
-
     return {
         "cores": os.cpu_count(),
         "cpu": platform.processor() or platform.machine(),
         "python": platform.python_version(),
-        **{name: installed(name) for name in PACKAGES},
+        **package_versions(BENCHMARK),
     }
 
 

@@ -42,8 +42,8 @@ import pytest
 import yaml
 
 from procsft.config import load_config
+from procsft.testing.loopback_llm import LoopbackLLMServer, last_user_text
 from tests.conftest import PROCSFT, tiny_config, write_yaml
-from tests.http_server import LoopbackLLMServer, _last_user_text
 
 pytestmark = [
     pytest.mark.slow,
@@ -516,7 +516,7 @@ def _judge_body(study: Study, user_text: str) -> Any:
     """Return the body of the killed attempt's request with this user text."""
     for r in list(study.server.requests):
         ours = r.headers.get("authorization") == f"Bearer {study.key('killed')}"
-        if ours and _last_user_text(r.body) == user_text:
+        if ours and last_user_text(r.body) == user_text:
             return r.body
     raise AssertionError("an answered judge request the server did not record")
 

@@ -9,8 +9,8 @@ from procsft.config import StudyConfig
 from procsft.rollout import GenerationFailed
 from procsft.schema import Episode, read_rows
 from procsft.study import run_study
+from procsft.testing.loopback_llm import LoopbackLLMServer
 from tests.conftest import tiny_config
-from tests.http_server import LoopbackLLMServer
 
 
 @pytest.mark.parametrize("backend", ["openai", "anthropic"])

@@ -19,15 +19,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from collections.abc import Iterator, Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from procsft.run_folder import RunFolder, read_json
-
-ENGINE_LIBRARIES = ("procsft", "torch", "transformers", "peft", "vllm", "openai", "anthropic")
+from procsft.atomic import copy_atomic
+from procsft.plan import Adapter
+from procsft.run_folder import RunFolder
+from procsft.versions import ENGINE, package_versions
 
 
 def other_runs(run: RunFolder) -> Iterator[RunFolder]:
@@ -38,17 +37,17 @@ def other_runs(run: RunFolder) -> Iterator[RunFolder]:
 
 
 def find_adapter(
-    run: RunFolder, relative: Path, inputs: dict[str, Any], device: str, versions: dict
+    run: RunFolder, adapter: Adapter, inputs: dict[str, Any], device: str, versions: dict
 ) -> RunFolder | None:
-    """Return another run folder holding, at `relative`, a finished adapter trained from
-    `inputs` on `device` with these library `versions`, or None."""
+    """Return another run folder holding a finished `adapter` trained from `inputs` on
+    `device` with these library `versions`, or None."""
     for other in other_runs(run):
-        meta = read_json(other.root / relative / "train_meta.json")
+        meta = other.read_train_meta(adapter)
         if (
             meta is not None
-            and {key: meta.get(key) for key in inputs} == inputs
-            and meta.get("device") == device
-            and meta.get("versions") == versions
+            and meta.same_inputs(inputs)
+            and meta.device == device
+            and meta.versions == versions
         ):
             return other
     return None
@@ -59,7 +58,7 @@ def rollout_key(model: dict[str, Any], engine: dict[str, Any], requests: Sequenc
     revision, adapter sha256…), the engine settings, the installed engine libraries, and every
     planned episode's id and request (messages and decoding)."""
     digest = hashlib.sha256()
-    versions = {name: _version(name) for name in ENGINE_LIBRARIES}
+    versions = package_versions(ENGINE)
     head = {"model": model, "engine": engine, "versions": versions}
     digest.update(json.dumps(head, sort_keys=True, default=str).encode())
     for episode_id, request in requests:
@@ -70,9 +69,8 @@ def rollout_key(model: dict[str, Any], engine: dict[str, Any], requests: Sequenc
 def find_shard(run: RunFolder, configuration: str, key: str) -> RunFolder | None:
     """Return another run folder whose finished shard of `configuration` has `key`, or None."""
     for other in other_runs(run):
-        shard = other.shard(configuration)
-        facts = read_json(shard.with_suffix(".json"))
-        if facts is not None and facts.get("reuse_key") == key and shard.exists():
+        facts = other.read_shard_facts(configuration)
+        if facts is not None and facts.reuse_key == key and other.shard(configuration).exists():
             return other
     return None
 
@@ -80,18 +78,4 @@ def find_shard(run: RunFolder, configuration: str, key: str) -> RunFolder | None
 def copy_into(source: Path, target: Path) -> None:
     """Copy a file or folder to `target` through a temporary sibling and one rename, so a kill
     leaves either nothing or the whole copy."""
-    tmp = target.with_name(f".{target.name}.reuse")
-    shutil.rmtree(tmp, ignore_errors=True) if tmp.is_dir() else tmp.unlink(missing_ok=True)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if source.is_dir():
-        shutil.copytree(source, tmp)
-    else:
-        shutil.copy2(source, tmp)
-    tmp.rename(target)
-
-
-def _version(name: str) -> str | None:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return None
+    copy_atomic(source, target, tag="reuse")

@@ -16,7 +16,8 @@ from tqdm import tqdm
 
 from procsft.config import Condition, Decoding
 from procsft.errors import ExitCode, ProcsftError
-from procsft.inference.path import path_fingerprint, text_sha256
+from procsft.hashing import text_sha256
+from procsft.inference.path import path_fingerprint
 from procsft.inference.protocol import (
     Generation,
     GenerationRequest,

@@ -1,16 +1,32 @@
-"""The run folder: one fixed place per stage output, and a manifest of what each stage did."""
+"""The run folder: one fixed place per stage output, and a manifest of what each stage did.
+
+`RunFolder` is the one reader and writer of the run folder's files after its rows: the stage
+manifest, train metadata, shard facts, agreement and the summary, each a typed model of
+`procsft.run_files`. A file that is missing or unreadable (an optional one, or one a kill left
+behind) reads as None."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from procsft.errors import disk_full
+from procsft.atomic import write_text_atomic
+from procsft.hashing import sha256_file
 from procsft.plan import ADAPTERS_FOLDER, Adapter
+from procsft.run_files import (
+    Agreement,
+    RunFile,
+    ShardFacts,
+    StageManifest,
+    StageRecord,
+    Summary,
+    TrainMeta,
+)
+
+META_FILE = "train_meta.json"
+RUN_MANIFEST = "run_manifest.json"
 
 STAGES = ("suite", "validate", "train", "rollout", "judge", "analyze")
 
@@ -85,29 +101,116 @@ class RunFolder:
     def manifest(self) -> Path:
         return self.root / "manifest.json"
 
+    @property
+    def run_manifest(self) -> Path:
+        return self.root / RUN_MANIFEST
+
+    def shard_facts_file(self, configuration: str) -> Path:
+        """Return the facts file beside a configuration's shard (`rollout/<name>.json`)."""
+        return self.shard(configuration).with_suffix(".json")
+
+    def train_meta_file(self, adapter: Adapter | Path | str) -> Path:
+        """Return the `train_meta.json` of an adapter (or of a folder relative to the run)."""
+        folder = self.adapter(adapter) if isinstance(adapter, Adapter) else self.root / adapter
+        return folder / META_FILE
+
+    # ------------------------------------------------------------------ typed run files
+
+    def read_stages(self) -> StageManifest:
+        """Return the stage manifest (every step pending when there is none yet)."""
+        found = _read(self.manifest, StageManifest)
+        if found is None:
+            return StageManifest(stages={stage: StageRecord(status="pending") for stage in STAGES})
+        return found
+
     def read_manifest(self) -> dict[str, Any]:
-        if self.manifest.exists():
-            return json.loads(self.manifest.read_text())
-        return {"stages": {stage: {"status": "pending"} for stage in STAGES}}
+        """Return the stage manifest as JSON data (`read_stages` reads it typed)."""
+        return self.read_stages().as_dict()
+
+    def stage(self, stage: str) -> StageRecord:
+        """Return one step's record (pending when the step has not been recorded)."""
+        return self.read_stages().stages.get(stage) or StageRecord(status="pending")
 
     def hashes(self, paths: list[Path]) -> dict[str, str]:
         """Return the sha256 of each path, keyed by its path inside the run folder."""
-        return {str(p.relative_to(self.root)): _sha256(p) for p in paths}
+        return {str(p.relative_to(self.root)): sha256_file(p) for p in paths}
 
     def record_stage(self, stage: str, status: str, outputs: list[Path], **facts: Any) -> None:
         """Record a stage's status, its outputs' sha256 and any facts (counts, seconds)."""
-        manifest = self.read_manifest()
-        manifest["stages"][stage] = {
-            "status": status,
-            "outputs": self.hashes(outputs),
-            **facts,
-        }
-        write_text_atomic(self.manifest, json.dumps(manifest, indent=2) + "\n")
+        manifest = self.read_stages()
+        record = StageRecord(status=status, outputs=self.hashes(outputs), **facts)
+        manifest.stages = {**manifest.stages, stage: record}
+        write_text_atomic(self.manifest, manifest.to_json())
+
+    def read_train_meta(self, adapter: Adapter | Path | str) -> TrainMeta | None:
+        """Return a finished adapter's train metadata, or None."""
+        return _read(self.train_meta_file(adapter), TrainMeta)
+
+    def trained_adapters(self) -> dict[str, TrainMeta]:
+        """Return {adapter folder relative to the run folder: its train metadata} for every
+        finished training under `train/` (one in progress, in a hidden folder, left out); an
+        unreadable metadata file reads as empty."""
+        found = {}
+        for meta in sorted(self.adapters.rglob(META_FILE)):
+            rel = meta.parent.relative_to(self.root)
+            if not any(part.startswith(".") for part in rel.parts):
+                found[rel.as_posix()] = _read(meta, TrainMeta) or TrainMeta()
+        return found
+
+    def read_shard_facts(self, configuration: str) -> ShardFacts | None:
+        """Return how a configuration's shard was made, or None."""
+        return _read(self.shard_facts_file(configuration), ShardFacts)
+
+    def write_shard_facts(self, configuration: str, facts: ShardFacts) -> None:
+        """Write a shard's facts (before the shard itself appears: a shard always has them)."""
+        write_text_atomic(self.shard_facts_file(configuration), facts.to_json(newline=False))
+
+    def read_agreement(self) -> Agreement | None:
+        return _read(self.agreement, Agreement)
+
+    def write_agreement(self, agreement: Agreement | dict[str, Any]) -> None:
+        agreement = Agreement.model_validate(agreement)
+        write_text_atomic(self.agreement, agreement.to_json(allow_nan=False))
+
+    def read_summary(self) -> Summary | None:
+        return _read(self.summary, Summary)
+
+    def write_summary(self, summary: Summary | dict[str, Any]) -> None:
+        summary = Summary.model_validate(summary)
+        write_text_atomic(self.summary, summary.to_json(allow_nan=False))
+
+    def read_config_data(self) -> dict[str, Any]:
+        """Return the run's `config.yaml` as plain data, read loosely (the run may predate
+        today's config keys); empty when unreadable."""
+        import yaml
+
+        try:
+            data = yaml.safe_load(self.config.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def read_run_manifest(self) -> dict[str, Any] | None:
+        """Return `run_manifest.json` (`procsft.store.manifest`), or None."""
+        data = read_json(self.run_manifest)
+        return data if isinstance(data, dict) else None
 
 
-def _sha256(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+F = TypeVar("F", bound=RunFile)
+
+
+def _read(path: Path, model: type[F]) -> F | None:
+    """Return the file at `path` as `model`, or None when it is missing, unreadable or not
+    that file's shape."""
+    from pydantic import ValidationError
+
+    data = read_json(path)
+    if not isinstance(data, dict):
+        return None
+    try:
+        return model.model_validate(data)
+    except ValidationError:
+        return None
 
 
 def read_json(path: Path) -> Any:
@@ -117,18 +220,3 @@ def read_json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temp file and a rename: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with tmp.open("w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except OSError as err:
-        tmp.unlink(missing_ok=True)  # the target is untouched; leave no half file beside it
-        raise disk_full(err, path) or err from err
-    os.replace(tmp, path)

@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from procsft.answers import AnswerType
+from procsft.atomic import write_bytes_atomic
 from procsft.config import Condition, Phase
 from procsft.errors import DataError, disk_full
 
@@ -241,14 +242,6 @@ def _encode(row: Row) -> bytes:
     return (json.dumps(row.model_dump(mode="json"), ensure_ascii=False) + "\n").encode()
 
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def write_rows(path: str | Path, rows: Iterable[Row]) -> None:
     """Write rows to `path` atomically: a temp file, fsync, then rename over the target.
 
@@ -258,18 +251,7 @@ def write_rows(path: str | Path, rows: Iterable[Row]) -> None:
     data = b"".join(_encode(row) for row in rows)
     if path.exists() and path.stat().st_size == len(data) and path.read_bytes() == data:
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with tmp.open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except OSError as err:
-        tmp.unlink(missing_ok=True)  # the target is untouched; leave no half file beside it
-        raise disk_full(err, path) or err from err
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    write_bytes_atomic(path, data, sync_dir=True)
 
 
 class RowLog:

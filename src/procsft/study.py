@@ -13,9 +13,10 @@ import yaml
 from rich.console import Console
 
 from procsft import stages
+from procsft.atomic import write_text_atomic
 from procsft.config import StudyConfig
 from procsft.errors import ConfigError, ExitCode, ProcsftError
-from procsft.run_folder import RunFolder, write_text_atomic
+from procsft.run_folder import RunFolder
 from procsft.suite.build import select_skills
 
 

@@ -17,11 +17,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from procsft.atomic import write_text_atomic
 from procsft.errors import DataError, ExitCode, ProcsftError
 from procsft.judge.extractor import extract_answer
 from procsft.leakage import DEFAULT_THRESHOLD, Leak, LeakIndex
 from procsft.prompt import build_messages
-from procsft.run_folder import write_text_atomic
 from procsft.schema import CorpusRow, R, Skill, Task, parse_line
 
 MAX_FILE_MB = 256

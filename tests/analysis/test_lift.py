@@ -2,7 +2,7 @@ import math
 
 from procsft.analysis.lift import configuration_table, lifts
 from procsft.analysis.rates import task_outcomes, verdict_frame
-from tests.analysis.synthetic import verdict
+from procsft.testing.synthetic import verdict
 
 # Per task (baseline, curated). Pre Δ per task: 0, +1, 0, −1 → Δ(pre) = 0.
 PRE = {"t0": (1, 1), "t1": (0, 1), "t2": (0, 0), "t3": (1, 0)}

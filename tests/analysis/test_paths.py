@@ -8,7 +8,7 @@ from procsft.analysis.rates import verdict_frame
 from procsft.config import Analysis
 from procsft.errors import DataError, ProcsftError
 from procsft.inference.path import path_fingerprint
-from tests.analysis.synthetic import make_study, path, verdict
+from procsft.testing.synthetic import make_study, path, verdict
 
 FAST = Analysis(resamples=100)
 

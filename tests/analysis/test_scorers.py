@@ -1,6 +1,6 @@
 from procsft.analysis.rates import task_outcomes, verdict_frame
 from procsft.analysis.scorers import agreement_table, scoring_artifact
-from tests.analysis.synthetic import verdict
+from procsft.testing.synthetic import verdict
 
 # (task, condition) → (extractor, judge): the extractor misses both curated passes.
 OUTCOMES = {

@@ -12,7 +12,7 @@ from procsft.inference.anthropic_backend import AnthropicGenerator
 from procsft.inference.http_engine import Price
 from procsft.inference.openai_backend import OpenAIGenerator
 from procsft.inference.protocol import GenerationRequest
-from tests.http_server import LoopbackLLMServer
+from procsft.testing.loopback_llm import LoopbackLLMServer
 
 KEY = "sk-test-MARKER-123"
 # backend name -> (class, default key variable, path the SDK appends to the base URL)

@@ -13,7 +13,7 @@ from procsft.judge import llm
 from procsft.judge.extractor import extract_answer
 from procsft.judge.llm import CLOSE, OPEN, BudgetExceeded, judge_messages, parse_verdict
 from procsft.judge.stage import judge_all, judge_engine
-from tests.http_server import LoopbackLLMServer
+from procsft.testing.loopback_llm import LoopbackLLMServer
 from tests.judge.rows import TASK, episode
 
 MARKER_KEY = "sk-judge-MARKER-77"

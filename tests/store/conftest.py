@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
-from procsft.store.artifacts import S3Store
-from procsft.store.services import Settings, settings_with_free_ports, start, stop
+from procsft.services import Settings, settings_with_free_ports, start, stop
+from procsft.store.s3 import S3Store
 
 
 @pytest.fixture(scope="session")

@@ -155,7 +155,8 @@ def make_run(runs_dir: Path, run_id: str = "demo-0123456789ab", marker: str = ""
             "kind": "adapter",
             "steps": len(LOSS),
             "train_seconds": 1.5,
-            "tokens_per_s": 100.0,
+            "tokens_per_second": 100.0,
+            "rows_trained": 16,
             "loss_curve": LOSS,
             "python": f"3.11 {marker}".strip(),
         }

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from procsft.config import Storage
+from procsft.services import start, status
 from procsft.store import LocalStore, S3Store, StoreError, open_store, sha256_file
-from procsft.store.services import start, status
 from tests.store.conftest import s3_store_for
 
 MIB = 1 << 20

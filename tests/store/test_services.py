@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 from procsft.config import load_config
+from procsft.services import main, settings_from_env, status, stop
 from procsft.store import S3Store, open_store
-from procsft.store.services import main, settings_from_env, status, stop
 from tests.conftest import REPO
 
 

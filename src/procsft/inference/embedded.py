@@ -6,11 +6,11 @@ so it is converted once to a safetensors folder in the cache; later loads take <
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 from pathlib import Path
 
 from procsft.errors import ConfigError
+from procsft.hashing import sha256_file
 from procsft.inference.model_store import materialize
 
 SMOLLM2_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
@@ -34,8 +34,7 @@ def smollm2_gguf() -> Path:
 def materialize_smollm2(cache_dir: Path) -> Path:
     """Return the cached fp32 safetensors folder of SmolLM2, converting the GGUF on first use."""
     gguf = smollm2_gguf()
-    with gguf.open("rb") as handle:
-        tag = hashlib.file_digest(handle, "sha256").hexdigest()[:12]
+    tag = sha256_file(gguf)[:12]
 
     def convert(out: Path) -> None:
         import transformers

@@ -3,12 +3,14 @@ published by one rename, identified by the sha256 of their weights."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+
+from procsft.atomic import publish_once
+from procsft.hashing import weights_sha256
 
 IDENTITY_FILE = "procsft-model.json"
 
@@ -22,25 +24,10 @@ def materialize(folder: Path, build: Callable[[Path], None]) -> Path:
     shutil.rmtree(tmp, ignore_errors=True)
     build(tmp)
     (tmp / IDENTITY_FILE).write_text(json.dumps({"weights_sha256": weights_sha256(tmp)}))
-    try:
-        os.rename(tmp, folder)
-    except OSError:  # another process finished first; its copy is identical
-        shutil.rmtree(tmp, ignore_errors=True)
+    publish_once(tmp, folder)  # False: another process finished first; its copy is identical
     return folder
 
 
 def identity(folder: Path) -> dict[str, str]:
     """Return what `materialize` recorded of a built model folder (its weights' sha256)."""
     return json.loads((folder / IDENTITY_FILE).read_text())
-
-
-def weights_sha256(folder: Path) -> str:
-    """Return one sha256 over every weight file in `folder`, in name order."""
-    digest = hashlib.sha256()
-    files = sorted(p for p in folder.iterdir() if p.suffix in (".safetensors", ".bin", ".gguf"))
-    for path in files:
-        digest.update(path.name.encode())
-        with path.open("rb") as handle:
-            while chunk := handle.read(1 << 20):
-                digest.update(chunk)
-    return digest.hexdigest()

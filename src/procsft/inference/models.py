@@ -7,11 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from procsft.errors import ConfigError
-from procsft.inference.model_store import (  # noqa: F401 (weights_sha256: re-exported)
-    identity,
-    materialize,
-    weights_sha256,
-)
+from procsft.hashing import weights_sha256  # noqa: F401 (re-exported)
+from procsft.inference.model_store import identity, materialize
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,3 @@ def path_fingerprint(path: dict[str, Any]) -> str:
 def path_differences(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
     """Return the sorted names of the fields whose values differ between two paths."""
     return sorted(key for key in a.keys() | b.keys() if a.get(key) != b.get(key))
-
-
-def text_sha256(text: str | None) -> str | None:
-    """Return the sha256 of `text` (for templates and prompts recorded in a path)."""
-    return None if text is None else hashlib.sha256(text.encode()).hexdigest()

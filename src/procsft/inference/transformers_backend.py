@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from procsft.hashing import text_sha256, weights_sha256
 from procsft.inference.decoding import stop_token_ids, to_generation
-from procsft.inference.models import ResolvedModel, weights_sha256
-from procsft.inference.path import text_sha256
+from procsft.inference.models import ResolvedModel
 from procsft.inference.protocol import Generation, GenerationRequest
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from procsft.atomic import write_text_atomic
 from procsft.config import StudyConfig
 from procsft.distill import counts_per_skill, distill
-from procsft.run_folder import RunFolder, write_text_atomic
+from procsft.run_folder import RunFolder
 from procsft.schema import Skill, Task, read_rows, write_rows
 from procsft.suite.files import TEACHER_DECODING
 

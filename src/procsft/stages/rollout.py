@@ -4,7 +4,6 @@ merged into `episodes.jsonl`."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import asdict
 from functools import partial
@@ -13,14 +12,15 @@ from typing import Any
 
 from procsft import plan, reuse
 from procsft.config import Student, StudyConfig
+from procsft.hashing import weights_sha256
 from procsft.inference.factory import api_generator, student_generator
 from procsft.inference.http_engine import Price
-from procsft.inference.models import weights_sha256
 from procsft.inference.probe import check_adapter_effect
 from procsft.inference.protocol import Generator
 from procsft.plan import Configuration
 from procsft.rollout import plan_episodes, rollout
-from procsft.run_folder import RunFolder, write_text_atomic
+from procsft.run_files import ShardFacts
+from procsft.run_folder import RunFolder
 from procsft.schema import Episode, RowLog, read_rows, write_rows
 from procsft.stages.suite import cache_dir, holdout_rows
 
@@ -92,9 +92,11 @@ def rollout_stage(config: StudyConfig, run: RunFolder, only: str | None = None) 
         earlier = None if partial_rows.exists() else reuse.find_shard(run, configuration.name, key)
         # Facts are written before the shard appears: an existing shard always has its facts.
         if earlier is not None:  # the same rows, made by an earlier run: copy them
-            facts = json.loads(earlier.shard(configuration.name).with_suffix(".json").read_text())
-            facts |= {"reused_from": earlier.root.name, "generated_now": 0}
-            write_text_atomic(shard.with_suffix(".json"), json.dumps(facts, indent=2))
+            facts = earlier.read_shard_facts(configuration.name)
+            facts = ShardFacts.model_validate(
+                facts.as_dict() | {"reused_from": earlier.root.name, "generated_now": 0}
+            )
+            run.write_shard_facts(configuration.name, facts)
             reuse.copy_into(earlier.shard(configuration.name), shard)
             continue
         log = RowLog(shard, Episode)
@@ -122,7 +124,7 @@ def rollout_stage(config: StudyConfig, run: RunFolder, only: str | None = None) 
                 facts["cost_usd"] = round(
                     sum(price.cost(e.prompt_tokens, e.completion_tokens) for e in rows), 6
                 )
-        write_text_atomic(shard.with_suffix(".json"), json.dumps(facts, indent=2))
+        run.write_shard_facts(configuration.name, ShardFacts.model_validate(facts))
         log.finalize([p.episode_id for p in episodes])
 
 
@@ -159,7 +161,7 @@ def collect_episodes(config: StudyConfig, run: RunFolder) -> list[Episode]:
     for configuration in plan.configurations(config):
         shard = run.shard(configuration.name)
         episodes += read_rows(shard, Episode)
-        facts[configuration.name] = json.loads(shard.with_suffix(".json").read_text())
+        facts[configuration.name] = run.read_shard_facts(configuration.name).as_dict()
     write_rows(run.episodes, episodes)
     run.record_stage("rollout", "done", [run.episodes], configurations=facts)
     return episodes

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections import Counter
 from pathlib import Path
 
+from procsft.atomic import copy_atomic, replace_folder
 from procsft.config import StudyConfig
 from procsft.inference.models import default_cache_dir
 from procsft.run_folder import RunFolder
@@ -29,10 +28,7 @@ def suite_stage(config: StudyConfig, run: RunFolder) -> None:
         # The holdout is copied last: its presence marks a finished stage.
         for name in sorted(files, key=lambda name: name == "holdout"):
             target = run.root / "suite" / f"{name}.jsonl"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.tmp")
-            shutil.copyfile(files[name].expanduser(), tmp)
-            os.replace(tmp, target)
+            copy_atomic(files[name].expanduser(), target, metadata=False)
         counts = {"source": "user files"}
     else:
         built = build_suite(
@@ -42,8 +38,7 @@ def suite_stage(config: StudyConfig, run: RunFolder) -> None:
             config.subset.skills,
         )
         counts = write_suite(run.root / "suite.tmp", built)["counts"]
-        shutil.rmtree(run.root / "suite", ignore_errors=True)
-        os.replace(run.root / "suite.tmp", run.root / "suite")
+        replace_folder(run.root / "suite.tmp", run.root / "suite")
     outputs = [p for p in (run.skills, run.holdout, run.corpus) if p.exists()]
     run.record_stage("suite", "done", outputs, counts=counts)
 

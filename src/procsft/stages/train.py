@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from itertools import zip_longest
 from pathlib import Path
 from typing import Any
@@ -69,10 +68,10 @@ def train_stage(
         resolved = resolve_model(student.source, student.revision, cache)
         out = run.adapter(adapter)
         made[adapter] = {}
-        if not (out / "train_meta.json").exists():
+        if not run.train_meta_file(adapter).exists():
             earlier = reuse.find_adapter(
                 run,
-                Path(adapter.folder),
+                adapter,
                 training_inputs(resolved, corpus, recipe, adapter.seed),
                 resolve_device(config.compute.device, recipe),
                 library_versions(),
@@ -110,11 +109,17 @@ def record_train_stage(
         return
     facts, rows = {}, None
     for adapter in adapters:
-        meta = json.loads((run.adapter(adapter) / "train_meta.json").read_text(encoding="utf-8"))
-        rows = meta.get("corpus", {}).get("rows", rows)
+        meta = run.read_train_meta(adapter)
+        if meta is None:
+            raise ConfigError(
+                f"{run.train_meta_file(adapter)}: missing; train {adapter.configuration}"
+            )
+        rows = meta.corpus.rows if meta.corpus and meta.corpus.rows is not None else rows
         facts[adapter.name] = {
-            field: meta.get(field)
-            for field in ("steps", "tokens_per_second", "wall_seconds", "final_loss")
+            "steps": meta.steps,
+            "tokens_per_second": meta.tokens_per_second,
+            "wall_seconds": meta.wall_seconds,
+            "final_loss": meta.final_loss,
         } | (made or {}).get(adapter, {})
-    outputs = [run.adapter(adapter) / "train_meta.json" for adapter in adapters]
+    outputs = [run.train_meta_file(adapter) for adapter in adapters]
     run.record_stage("train", "done", outputs, rows=rows, adapters=facts)

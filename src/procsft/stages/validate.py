@@ -18,8 +18,8 @@ def validate_stage(config: StudyConfig, run: RunFolder, console: Console) -> Non
     Skipped when the suite files are those a previous validation passed (same sha256).
     """
     inputs = [p for p in (run.skills, run.holdout, run.corpus) if p.exists()]
-    done = run.read_manifest()["stages"]["validate"]
-    if done.get("status") == "done" and done.get("inputs") == run.hashes(inputs):
+    done = run.stage("validate")
+    if done.status == "done" and done.inputs == run.hashes(inputs):
         return
     cache = cache_dir(config)
     counters = [

@@ -1,16 +1,12 @@
 """Storage and tracking: artifact stores (local folder, S3), run manifests, MLflow, registry.
 
 Only the artifact store is re-exported here; `procsft.store.manifest`, `.tracking`, `.registry`
-and `.services` are imported where used (MLflow and boto3 load only when called).
+are imported where used (MLflow and boto3 load only when called). The local services of
+`make up` live in `procsft.services`.
 """
 
-from procsft.store.artifacts import (
-    ArtifactStore,
-    LocalStore,
-    S3Store,
-    StoreError,
-    open_store,
-    sha256_file,
-)
+from procsft.hashing import sha256_file
+from procsft.store.artifacts import ArtifactStore, LocalStore, StoreError, open_store
+from procsft.store.s3 import S3Store
 
 __all__ = ["ArtifactStore", "LocalStore", "S3Store", "StoreError", "open_store", "sha256_file"]

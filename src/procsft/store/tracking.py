@@ -7,9 +7,7 @@ the second time. Every param, tag and artifact passes through the redaction laye
 
 from __future__ import annotations
 
-import hashlib
 import json
-import math
 import os
 import re
 import tempfile
@@ -19,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from procsft.errors import ProcsftError
-from procsft.store.manifest import RUN_MANIFEST, artifact_files
+from procsft.run_files import TrainMeta
+from procsft.store.mlflow_facts import RunFacts, training_metrics, training_params
 from procsft.store.redact import copy_redacted, file_has_secret, redact, secret_values
 
 TAG_RUN_ID = "procsft.run_id"
@@ -30,16 +29,6 @@ TAG_KEY = "procsft.key"
 TAG_CONTENT = "procsft.content_sha256"
 TAG_COMPLETE = "procsft.complete"
 PARENT_TAG = "mlflow.parentRunId"
-# Summary fields that name a row of a table: they become parts of the metric name.
-QUALIFIERS = ("student", "recipe", "condition", "extractor", "scorer", "a", "b")
-# Numbers that identify a row or restate a setting: not results, not metrics.
-NOT_METRICS = ("train_seed", "resamples", "confidence", "params", "seeds")
-# Within one configuration's run, student and recipe are the run's own: left out of names.
-ROW_QUALIFIERS = ("condition", "extractor", "scorer")
-# Summary sections that are settings, lookups or prose, or too fine-grained for metrics (they
-# stay in summary.json, an artifact of the parent run).
-STUDY_SKIPPED = ("configurations", "paths", "path_comparisons", "sizes", "settings", "rollout")
-STUDY_SKIPPED += ("skill_lift", "headlines", "plots")
 _INVALID = re.compile(r"[^\w./\- :]")
 _MAX_PARAM = 6000
 _BATCH = 100
@@ -116,7 +105,7 @@ def log_run(
     run_id = run_dir.name
     if "'" in run_id or "\\" in run_id:
         raise ProcsftError(f"run folder name {run_id!r} cannot be used in an MLflow filter")
-    folder = _Folder.read(run_dir)
+    folder = RunFacts.read(run_dir)
     storage = _Storage(folder.config.get("storage") or {})
     uri = tracking_uri or resolve_tracking_uri(storage, run_dir.parent)
     client = client_for(uri)
@@ -161,16 +150,16 @@ def log_run(
         result.created.append(run.info.run_id)
         return run
 
-    for configuration, info in sorted(folder.summary.get("configurations", {}).items()):
+    for configuration in sorted(folder.summary.configurations):
         run = child("configuration", configuration)
         result.configuration_runs[configuration] = run.info.run_id
-        _log_configuration(client, run, folder, configuration, info)
-    for adapter, meta in folder.adapters().items():
+        _log_configuration(client, run, folder, configuration)
+    for adapter, meta in folder.adapters.items():
         run = child("training", adapter)
         result.training_runs[adapter] = run.info.run_id
         _log_training(client, run, run_dir / adapter, adapter, meta)
 
-    _write(client, parent, folder.study_params(), _study_tags(folder))
+    _write(client, parent, folder.study_params(), folder.study_tags())
     _metrics(client, parent_id, folder.study_metrics())
     for path in folder.study_files():
         rel = path.relative_to(run_dir).parent.as_posix()
@@ -222,170 +211,9 @@ class _Storage:
         self.experiment = data.get("experiment")
 
 
-@dataclass
-class _Folder:
-    """A run folder's JSON and YAML, read once, and what MLflow gets from it."""
-
-    root: Path
-    summary: dict[str, Any]
-    stages: dict[str, Any]
-    agreement: dict[str, Any]
-    config: dict[str, Any]
-
-    @classmethod
-    def read(cls, root: Path) -> _Folder:
-        import yaml
-
-        def load(name: str) -> Any:
-            try:
-                text = (root / name).read_text(encoding="utf-8")
-                return yaml.safe_load(text) if name.endswith(".yaml") else json.loads(text)
-            except (OSError, ValueError, yaml.YAMLError):
-                return None
-
-        summary, manifest = load("summary.json"), load("manifest.json")
-        agreement, config = load("agreement.json"), load("config.yaml")
-        return cls(
-            root,
-            summary if isinstance(summary, dict) else {},
-            (manifest or {}).get("stages", {}) if isinstance(manifest, dict) else {},
-            agreement if isinstance(agreement, dict) else {},
-            config if isinstance(config, dict) else {},
-        )
-
-    @property
-    def study(self) -> str | None:
-        return self.run_info.get("study") or self.config.get("study")
-
-    @property
-    def run_info(self) -> dict[str, Any]:
-        """Return the run facts of the summary: its `run` block, or (older runs) its top level."""
-        info = self.summary.get("run")
-        return info if isinstance(info, dict) else self.summary
-
-    def path_of(self, info: dict[str, Any]) -> dict[str, Any]:
-        """Return a configuration's inference path: its one fingerprint's entry in `paths`, or
-        (older runs) its own `path`; empty when its episodes had several paths."""
-        prints = info.get("path_fingerprints") or []
-        if len(prints) == 1:
-            return (self.summary.get("paths") or {}).get(prints[0]) or {}
-        return info.get("path") or {}
-
-    def content_sha256(self) -> str:
-        """Return a digest of every file's path and sha256 (the run manifest left out: only its
-        time and URIs would differ)."""
-        from procsft.store.artifacts import sha256_file
-
-        digest = hashlib.sha256()
-        for path in artifact_files(self.root):
-            digest.update(
-                f"{path.relative_to(self.root).as_posix()}\0{sha256_file(path)}\n".encode()
-            )
-        return digest.hexdigest()
-
-    def study_files(self) -> list[Path]:
-        """Return the files logged on the parent run: everything but the adapters."""
-        files = artifact_files(self.root)
-        manifest = self.root / RUN_MANIFEST
-        adapters = [self.root / a for a in self.adapters()]
-        kept = [p for p in files if not any(p.is_relative_to(a) for a in adapters)]
-        return kept + ([manifest] if manifest.is_file() else [])
-
-    def study_params(self) -> dict[str, Any]:
-        config = {k: v for k, v in self.config.items() if k != "storage"}
-        return {
-            "run_id": self.root.name,
-            "study": self.study,
-            "config_fingerprint": self.run_info.get("config_fingerprint"),
-            **_flatten_params(config, "config"),
-            **_flatten_params(self.summary.get("settings") or {}, "analysis"),
-        }
-
-    def study_metrics(self) -> dict[str, float]:
-        """Return the run-level numbers: counts, lifts and the prediction check, judge agreement
-        and cost, and every stage's facts; per-configuration rows go to the child runs."""
-        metrics: dict[str, float] = {}
-        for key, value in self.summary.items():
-            if key in STUDY_SKIPPED:
-                continue
-            if key == "run":
-                value = {k: v for k, v in value.items() if k != "rollout"}
-            metrics |= _numbers(_without_configuration_rows(value), key)
-        metrics |= _numbers(self.agreement, "agreement")
-        for stage, facts in self.stages.items():
-            facts = {k: v for k, v in facts.items() if k not in ("outputs", "inputs")}
-            metrics |= _numbers(facts, f"stages.{stage}")
-        return metrics
-
-    def configuration_params(self, name: str, info: dict[str, Any]) -> dict[str, Any]:
-        students = {s.get("name"): s for s in self.config.get("students", []) or []}
-        students |= {s.get("student"): s for s in self.summary.get("sizes", []) or []}
-        scalars = {k: v for k, v in info.items() if not isinstance(v, dict | list)}
-        prints = info.get("path_fingerprints") or [info.get("path_fingerprint")]
-        params = scalars | _flatten_params(self.path_of(info), "path")
-        params |= {"configuration": name, "path_fingerprint": ",".join(filter(None, prints))}
-        params["params"] = students.get(info.get("student"), {}).get("params")
-        return params
-
-    def configuration_metrics(self, name: str) -> dict[str, float]:
-        """Return the metrics of one configuration: every summary row that names it (pass rates,
-        Δ, per-seed lift, scoring artifact…) and its rollout facts (tokens/s, seconds)."""
-        metrics: dict[str, float] = {}
-        sections = [(k, v) for k, v in self.summary.items() if k != "configurations"]
-        sections += [(k, v) for k, v in self.run_info.items() if isinstance(v, dict)]
-        for key, value in sections:
-            if isinstance(value, dict) and isinstance(value.get(name), dict):
-                metrics |= _numbers(value[name], key)  # e.g. rollout facts keyed by name
-            tables = value.items() if isinstance(value, dict) else [("", value)]
-            for sub, rows in tables:
-                prefix = f"{key}.{sub}" if sub else key
-                for row in rows if isinstance(rows, list) else []:
-                    if not isinstance(row, dict):
-                        continue
-                    label = _label(row, ROW_QUALIFIERS)
-                    if row.get("configuration") == name:
-                        metrics |= _numbers(row, prefix, label=label)
-                    for seed in row.get("seeds") or []:
-                        if isinstance(seed, dict) and seed.get("configuration") == name:
-                            metrics |= _numbers(seed, prefix, label=label)
-        return metrics
-
-    def configuration_rows(self, name: str, tmp: Path) -> dict[str, Path]:
-        """Return {artifact path: file} of this configuration's episode and verdict rows."""
-        out = {}
-        for file in ("episodes.jsonl", "verdicts.jsonl"):
-            source = self.root / file
-            if not source.is_file():
-                continue
-            target = tmp / "rows" / file
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with source.open(encoding="utf-8") as reader, target.open("w") as writer:
-                for line in reader:
-                    try:
-                        if json.loads(line).get("configuration") == name:
-                            writer.write(line)
-                    except (ValueError, AttributeError):
-                        continue
-            out[f"rows/{file}"] = target
-        return out
-
-    def adapters(self) -> dict[str, dict[str, Any]]:
-        """Return {adapter folder relative to the run folder: its train_meta.json}."""
-        found = {}
-        for meta in sorted((self.root / "train").rglob("train_meta.json")):
-            rel = meta.parent.relative_to(self.root)
-            if any(part.startswith(".") for part in rel.parts):
-                continue  # a training still in progress
-            try:
-                found[rel.as_posix()] = json.loads(meta.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                found[rel.as_posix()] = {}
-        return found
-
-
-def _log_configuration(client: Any, run: Any, folder: _Folder, name: str, info: dict) -> None:
+def _log_configuration(client: Any, run: Any, folder: RunFacts, name: str) -> None:
     """Log one configuration's params, metrics and rows (its episodes and verdicts)."""
-    _write(client, run, folder.configuration_params(name, info), {})
+    _write(client, run, folder.configuration_params(name), {})
     _metrics(client, run.info.run_id, folder.configuration_metrics(name))
     with tempfile.TemporaryDirectory(prefix="procsft-mlflow-") as tmp:
         for rel, path in folder.configuration_rows(name, Path(tmp)).items():
@@ -393,69 +221,18 @@ def _log_configuration(client: Any, run: Any, folder: _Folder, name: str, info: 
     client.set_terminated(run.info.run_id)
 
 
-def _log_training(client: Any, run: Any, folder: Path, adapter: str, meta: dict) -> None:
+def _log_training(client: Any, run: Any, folder: Path, adapter: str, meta: TrainMeta) -> None:
     """Log one training's params, metrics, loss curve (step metric `train_loss`) and its
     adapter folder under the artifact path `adapter/` (the registry's source)."""
-    params, tags = _training_params(adapter, meta)
+    params, tags = training_params(adapter, meta)
     _write(client, run, params, tags)
-    _metrics(client, run.info.run_id, _training_metrics(meta))
+    _metrics(client, run.info.run_id, training_metrics(meta))
     if "train_loss" not in run.data.metrics:  # a curve logged twice would double its points
-        _log_curve(client, run.info.run_id, meta.get("loss_curve") or [])
+        _log_curve(client, run.info.run_id, meta.loss)
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         rel = path.relative_to(folder).parent.as_posix()
         _artifact(client, run.info.run_id, path, "adapter" if rel == "." else f"adapter/{rel}")
     client.set_terminated(run.info.run_id)
-
-
-def _training_params(adapter: str, meta: dict[str, Any]) -> tuple[dict, dict]:
-    parts = adapter.split("/")
-    base = meta.get("base_model") or {}
-    recipe = meta.get("recipe") or {}
-    student = parts[1] if len(parts) > 1 else None
-    params = {
-        "adapter": adapter,
-        "student": student,
-        "base_model": base.get("model_id"),
-        "base_revision": base.get("revision"),
-        "base_weights_sha256": base.get("weights_sha256"),
-        "corpus_sha256": (meta.get("corpus") or {}).get("sha256"),
-        "corpus_rows": (meta.get("corpus") or {}).get("rows"),
-        "seed": meta.get("seed"),
-        "prompt_version": meta.get("prompt_version"),
-        **{k: meta.get(k) for k in ("kind", "device", "dtype", "target_modules")},
-        **_flatten_params(recipe, "recipe"),
-    }
-    tags = {"student": student, "recipe": recipe.get("name"), "seed": meta.get("seed")}
-    return params, tags
-
-
-def _training_metrics(meta: dict[str, Any]) -> dict[str, float]:
-    keys = ("steps", "tokens_seen", "train_seconds", "tokens_per_s", "wall_seconds")
-    keys += ("peak_rss_mb", "trainable_params", "rows")
-    metrics = _numbers({k: meta.get(k) for k in keys}, "train")
-    curve = meta.get("loss_curve") or []
-    if curve:
-        metrics["train.final_loss"] = float(curve[-1][1])
-    return metrics
-
-
-def _study_tags(folder: _Folder) -> dict[str, Any]:
-    try:
-        manifest = json.loads((folder.root / RUN_MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        manifest = {}
-    if not manifest:
-        from procsft.store.manifest import git_state
-
-        manifest = {"git": git_state()}
-    prediction = folder.summary.get("prediction")
-    return {
-        "study": folder.study,
-        "config_fingerprint": folder.run_info.get("config_fingerprint")
-        or manifest.get("config_fingerprint"),
-        "git_commit": (manifest.get("git") or {}).get("commit"),
-        "prediction": prediction.get("status") if isinstance(prediction, dict) else None,
-    }
 
 
 def _tags(run_id: str, kind: str, key: str | None = None, parent: str | None = None) -> dict:
@@ -494,11 +271,11 @@ def _metrics(client: Any, run_id: str, metrics: dict[str, float]) -> None:
         client.log_batch(run_id, metrics=batch[i : i + _BATCH * 10])
 
 
-def _log_curve(client: Any, run_id: str, curve: list) -> None:
+def _log_curve(client: Any, run_id: str, curve: list[tuple[int, float]]) -> None:
     from mlflow.entities import Metric
 
     stamp = int(time.time() * 1000)
-    batch = [Metric("train_loss", float(loss), stamp, int(step)) for step, loss in curve]
+    batch = [Metric("train_loss", loss, stamp, step) for step, loss in curve]
     for i in range(0, len(batch), _BATCH * 10):
         client.log_batch(run_id, metrics=batch[i : i + _BATCH * 10])
 
@@ -528,49 +305,6 @@ def _experiment(client: Any, name: str, uri: str, run_dir: Path) -> str:
 
 def _local_root(runs_dir: Path) -> Path:
     return Path(runs_dir).resolve() / "_mlflow"
-
-
-def _without_configuration_rows(value: Any) -> Any:
-    """Return `value` without the table rows of one configuration (they go to its child)."""
-    if isinstance(value, list):
-        return [r for r in value if not (isinstance(r, dict) and "configuration" in r)]
-    if isinstance(value, dict):
-        return {k: _without_configuration_rows(v) for k, v in value.items()}
-    return value
-
-
-def _label(row: dict[str, Any], keys: tuple[str, ...] = QUALIFIERS) -> str:
-    return ".".join(str(row[k]) for k in keys if isinstance(row.get(k), str | int))
-
-
-def _numbers(value: Any, prefix: str, label: str = "") -> dict[str, float]:
-    """Return every finite number in `value` as {dotted name: value}; rows of a list are named
-    by their qualifier fields (condition, scorer, …), else by position."""
-    prefix = f"{prefix}.{label}" if label else prefix
-    if isinstance(value, bool) or value is None:
-        return {}
-    if isinstance(value, int | float):
-        return {prefix: float(value)} if math.isfinite(value) else {}
-    out: dict[str, float] = {}
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if key not in QUALIFIERS and key not in NOT_METRICS:
-                out |= _numbers(item, f"{prefix}.{key}")
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            name = _label(item) if isinstance(item, dict) else ""
-            out |= _numbers(item, f"{prefix}.{name or i}")
-    return out
-
-
-def _flatten_params(value: Any, prefix: str) -> dict[str, Any]:
-    """Return a nested mapping as {dotted name: scalar}; lists become JSON text."""
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            out |= _flatten_params(item, f"{prefix}.{key}")
-        return out
-    return {prefix: value}
 
 
 def _text(value: Any) -> str:

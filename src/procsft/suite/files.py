@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
+from procsft.atomic import write_text_atomic
 from procsft.config import Decoding
 from procsft.distill import counts_per_skill, distill
+from procsft.hashing import sha256_file
 from procsft.inference.programmatic import ProgrammaticTeacher
 from procsft.prompt import build_messages
-from procsft.run_folder import write_text_atomic
 from procsft.schema import write_rows
 from procsft.suite.build import BuiltSuite
 
@@ -28,11 +28,6 @@ def programmatic_teacher(built: BuiltSuite) -> ProgrammaticTeacher:
             if (solution := built.solutions.get(task.task_id))
         }
     )
-
-
-def file_sha256(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def write_suite(out: Path, built: BuiltSuite) -> dict:
@@ -63,7 +58,7 @@ def write_suite(out: Path, built: BuiltSuite) -> dict:
         "counts": {name.removesuffix(".jsonl"): len(rows) for name, rows in files.items()},
         "free_form_share": round(free_form / len(built.holdout), 4) if built.holdout else 0.0,
         "distillation": {"teacher": "programmatic", "per_skill": counts_per_skill(kept, rejected)},
-        "sha256": {name: file_sha256(out / name) for name in files},
+        "sha256": {name: sha256_file(out / name) for name in files},
     }
     write_text_atomic(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
     return manifest

@@ -27,7 +27,6 @@ def analyze(
     judge step that wrote them.
     """
     import html
-    import json
     import shutil
     from pathlib import Path
 
@@ -46,13 +45,14 @@ def analyze(
     else:  # an analysis that writes only Markdown still gets a page in the UI
         text = html.escape(run.report.read_text(encoding="utf-8"))
         Path(report.path).write_text(f"<!doctype html><meta charset=utf-8><pre>{text}</pre>")
-    facts = json.loads(run.summary.read_text(encoding="utf-8"))
-    numbers = {
-        "pass_rates": ("pass_rate", ("configuration", "condition", "scorer")),
-        "procedural_delta": ("delta", ("configuration", "scorer")),
-        "lift": ("lift", ("student", "recipe", "scorer")),
-    }
-    for section, (value, keys) in numbers.items():
-        for row in facts.get(section) or []:
-            if row.get(value) is not None:
-                metrics.log_metric("/".join([value, *(str(row[k]) for k in keys)]), row[value])
+    facts = run.read_summary()
+    for rate in facts.pass_rates:
+        if rate.pass_rate is not None:
+            name = f"pass_rate/{rate.configuration}/{rate.condition}/{rate.scorer}"
+            metrics.log_metric(name, rate.pass_rate)
+    for delta in facts.procedural_delta:
+        if delta.delta is not None:
+            metrics.log_metric(f"delta/{delta.configuration}/{delta.scorer}", delta.delta)
+    for lift in facts.lift:
+        if lift.lift is not None:
+            metrics.log_metric(f"lift/{lift.student}/{lift.recipe}/{lift.scorer}", lift.lift)

@@ -20,7 +20,7 @@ def record_failure(
     import json
     import time
 
-    from procsft.run_folder import write_text_atomic
+    from procsft.atomic import write_text_atomic
 
     config, run = study_run(config_yaml, run_root, run_id)
     marker = run.root / "failure.json"

@@ -106,7 +106,7 @@ class LoopbackLLMServer:
             self.requests.append(request)
             self._in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self._in_flight)
-            text = _last_user_text(request.body)
+            text = last_user_text(request.body)
             for i, fault in enumerate(self._faults):
                 if fault.match is None or fault.match in text:
                     return self._faults.pop(i)
@@ -192,7 +192,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # the client gave up (timed out) first
 
 
-def _last_user_text(body: Any) -> str:
+def last_user_text(body: Any) -> str:
     """Return the text of the last user message in a request body ("" when there is none)."""
     messages = body.get("messages", []) if isinstance(body, dict) else []
     users = [m.get("content") for m in messages if m.get("role") == "user"]
@@ -201,7 +201,7 @@ def _last_user_text(body: Any) -> str:
 
 def _reply(path: str, body: dict[str, Any], responder: Callable[[str], str] | None) -> dict:
     """Return the success response JSON for the wire format that `path` names."""
-    text = _last_user_text(body)
+    text = last_user_text(body)
     # A responder's newlines matter (a judge's verdict line), so split on spaces only.
     words = responder(text).split(" ") if responder else ("echo: " + text).split()
     limit = body.get("max_tokens") or body.get("max_completion_tokens") or len(words)
