@@ -6,7 +6,7 @@ STAMP := $(VENV)/.procsft-installed
 CONFIG ?= configs/local.yaml
 PYTEST_ARGS ?=
 
-.PHONY: setup run test test-fast lint format clean test-vllm bench up down compile images submit schedule
+.PHONY: setup browser run test test-fast lint format clean test-vllm bench up down compile images submit schedule
 
 setup: $(STAMP)
 
@@ -24,10 +24,15 @@ $(STAMP): pyproject.toml constraints/cpu.txt
 run: setup
 	$(BIN)/python -m procsft_kfp.pipelines.local --config $(CONFIG)
 
-test: setup
+# The report tests open report.html and episodes.html in a real headless Chromium (Debian's
+# package; playwright drives it). Installed once, skipped when already there.
+browser:
+	command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium)
+
+test: setup browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-fast: setup
+test-fast: setup browser
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 PY_PATHS := src tests tests_vllm benchmarks

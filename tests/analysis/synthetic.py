@@ -3,6 +3,7 @@ study with known pass probabilities, its matched inference paths and its student
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -162,7 +163,9 @@ def with_episodes(
     for v in study.verdicts:
         if v.episode_id in episodes:
             continue
-        task = f"Task {v.task_id} of skill {v.skill_id}: " + _prose(rng, 200).split("\n")[0]
+        # A task's text is the same in every configuration, as a real holdout's is.
+        text = _prose(np.random.default_rng(zlib.crc32(v.task_id.encode())), 200)
+        task = f"Task {v.task_id} of skill {v.skill_id}: " + text.split("\n")[0]
         block = f"\n\nProcedure {v.skill_id}:\n" + "\n".join(f"{i}. step {i}" for i in range(1, 6))
         the_path = study.path_of[v.configuration]
         episodes[v.episode_id] = Episode(

@@ -28,7 +28,7 @@ def scorer_order(summary: dict[str, Any]) -> list[str]:
     """Return the scorers, most trusted first: LLM judges before extractors (the paper's
     scoring artifact: an `ANSWER:`-line extractor under-counts prose answers), and any scorer
     a judge check failed last."""
-    scorers = list(summary["counts"]["scorers"])
+    scorers = list(summary.get("counts", {}).get("scorers", []))
     extractors = [s for s in summary.get("extractors", ["extractor"]) if s in scorers]
     failed = flagged_scorers(summary)
     judges = [s for s in scorers if s not in extractors]

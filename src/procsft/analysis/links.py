@@ -2,8 +2,10 @@
 
 A link is `episodes.html#<filters>`: the episode browser reads its whole filter state from the
 URL fragment, so a pass rate, Δ or lift opens the page on exactly the verdict rows it counts,
-from a file:// URL with no server. Keys repeat for several values (`configuration=a&
-configuration=b`), which keeps any character a configuration name may hold.
+from a file:// URL with no server. `paired=1` keeps the tasks that every configuration shown
+(or every one `pair` names) decided under both conditions: the tasks a Δ or lift counts. Keys
+repeat for several values (`configuration=a&configuration=b`), which keeps any character a
+configuration name may hold.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ FILTER_KEYS = (
     "scorer",
     "verdict",
     "paired",
+    "pair",
     "view",
     "page",
 )
@@ -81,13 +84,17 @@ def lift_link(
     """Return the link of a lift row: its pre and post configurations on the tasks all of them
     decided under both conditions (`post` narrows it to some training seeds, `skill` to the
     tasks of one skill)."""
+    every = [row["pre_configuration"], *row["post_configurations"]]
     posts = list(row["post_configurations"] if post is None else post)
+    shown = [row["pre_configuration"], *posts]
     return episodes_link(
-        configuration=[row["pre_configuration"], *posts],
+        configuration=shown,
         skill=skill,
         scorer=row["scorer"],
         verdict=DECIDED,
         paired=1,
+        # One seed's lift counts the tasks every seed decided, as the lift itself does.
+        pair=every if shown != every else None,
     )
 
 

@@ -3,7 +3,7 @@
 "use strict";
 (function () {
   const D = JSON.parse(document.getElementById("data").textContent);
-  const KEYS = ["configuration", "condition", "skill", "task", "scorer", "verdict", "paired", "view", "page"];
+  const KEYS = ["configuration", "condition", "skill", "task", "scorer", "verdict", "paired", "pair", "view", "page"];
   const VERDICTS = ["pass", "fail", "undecided"];
   // Episode row: configuration, task, condition, seed, prompt, response, reasoning, finish,
   // prompt tokens, completion tokens, id. Verdict row: episode, scorer, passed, format ok,
@@ -43,15 +43,17 @@
   }
 
   // The verdict rows a state selects, in episode order. `paired` keeps, per scorer, the tasks
-  // that every selected configuration decided under both conditions: the tasks Δ and lift count.
+  // that every selected configuration (or every one `pair` names) decided under both
+  // conditions: the tasks Δ and lift count.
   function select(state) {
     const has = (list, value) => list.length === 0 || list.includes(value);
     const cfgs = new Set(state.configuration.map((c) => cfgIndex.get(c)));
+    const pair = new Set(state.pair.map((c) => cfgIndex.get(c)));
     const base = [];
     D.verdicts.forEach((v, i) => {
       const ep = D.episodes[v[V.ep]];
       const task = D.tasks[ep[E.task]];
-      if (cfgs.size && !cfgs.has(ep[E.cfg])) return;
+      if (cfgs.size && !cfgs.has(ep[E.cfg]) && !pair.has(ep[E.cfg])) return;
       if (!has(state.scorer, D.scorers[v[V.scorer]])) return;
       if (!has(state.skill, D.skills[task[1]]) || !has(state.task, task[0])) return;
       base.push(i);
@@ -72,7 +74,7 @@
         bits.set(ep[E.cfg], (bits.get(ep[E.cfg]) || 0) | (1 << ep[E.cond]));
       }
       const ok = (v, ep) => {
-        const need = cfgs.size ? cfgs : present.get(v[V.scorer]);
+        const need = pair.size ? pair : cfgs.size ? cfgs : present.get(v[V.scorer]);
         const bits = decided.get(v[V.scorer] + "|" + ep[E.task]);
         if (!bits) return false;
         for (const c of need) if (bits.get(c) !== 3) return false;
@@ -82,6 +84,7 @@
     }
     return kept.filter((i) => {
       const v = D.verdicts[i], ep = D.episodes[v[V.ep]];
+      if (cfgs.size && !cfgs.has(ep[E.cfg])) return false;
       return has(state.condition, D.conditions[ep[E.cond]]) && has(state.verdict, word(v[V.passed]));
     });
   }
@@ -138,7 +141,8 @@
         }
       }
     }
-    return { rates: [...rates.values()], deltas, lifts };
+    const order = (a, b) => a.cfg - b.cfg || a.scorer - b.scorer || (a.cond || 0) - (b.cond || 0);
+    return { rates: [...rates.values()].sort(order), deltas: deltas.sort(order), lifts };
   }
 
   // For tests and scripts: what a fragment selects, by verdict and episode id.
@@ -162,6 +166,7 @@
   function go(changes) {
     const next = Object.assign({}, state, changes);
     if (!("page" in changes)) next.page = 1;
+    if ("configuration" in changes) next.pair = []; // a link's pairing belongs to its own rows
     location.hash = format(next);
   }
 
@@ -192,7 +197,9 @@
       `<td>${cfg(r.cfg)}</td><td>${esc(D.scorers[r.scorer])}</td><td>${D.conditions[r.cond]}</td><td>${r.verdicts}</td><td>${r.n}</td><td>${r.passed}</td><td>${rate(r.n ? r.passed / r.n : null)}</td></tr>`);
     const deltas = s.deltas.map((d) => `<tr data-kind="delta" data-configuration="${cfg(d.cfg)}" data-scorer="${esc(D.scorers[d.scorer])}" data-n-tasks="${d.tasks}" data-value="${d.delta}"><td>${cfg(d.cfg)}</td><td>${esc(D.scorers[d.scorer])}</td><td>${d.tasks}</td><td>${signed(d.delta)}</td></tr>`);
     const lifts = s.lifts.map((l) => `<tr data-kind="lift" data-student="${esc(l.student)}" data-recipe="${esc(l.recipe)}" data-scorer="${esc(D.scorers[l.scorer])}" data-n-tasks="${l.tasks}" data-value="${l.lift}"><td>${esc(l.size)} (${esc(l.student)})</td><td>${esc(l.recipe)}</td><td>${esc(D.scorers[l.scorer])}</td><td>${l.tasks}</td><td>${l.seeds}</td><td>${signed(l.lift)}</td></tr>`);
-    let out = `<details class="stats" open><summary>Numbers from these rows</summary><div class="tables">`;
+    // Open when short (a number's own rows); a long one would push the episodes out of sight.
+    const open = s.rates.length <= 12 ? " open" : "";
+    let out = `<details class="stats"${open}><summary>Numbers from these rows (${s.rates.length} pass rates, ${s.deltas.length} Δ, ${s.lifts.length} lifts)</summary><div class="tables">`;
     out += `<table><thead><tr><th>configuration</th><th>scorer</th><th>condition</th><th>verdicts</th><th>decided n</th><th>passed</th><th>pass rate</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
     if (deltas.length) out += `<table><thead><tr><th>configuration</th><th>scorer</th><th>tasks decided under both</th><th>Δ</th></tr></thead><tbody>${deltas.join("")}</tbody></table>`;
     if (lifts.length) out += `<table><thead><tr><th>size</th><th>recipe</th><th>scorer</th><th>tasks</th><th>seeds</th><th>SFT lift</th></tr></thead><tbody>${lifts.join("")}</tbody></table>`;
