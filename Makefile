@@ -50,12 +50,13 @@ format: setup
 # Every benchmark, each printing its ratios measured side by side; results in benchmarks/results.json.
 # Every CPU benchmark, each printing ratios measured side by side; then one table of them all
 # (benchmarks/results.json, with the machine's cores and versions). About 20 minutes on 2 cores.
-bench: setup
+bench: setup browser
 	rm -f benchmarks/results.json
 	$(BIN)/python benchmarks/rollout_batching.py
 	$(BIN)/python benchmarks/rollout_memory.py
 	$(BIN)/python benchmarks/judge_concurrency.py
 	$(BIN)/python benchmarks/analysis_speed.py
+	$(BIN)/python benchmarks/episode_browser.py
 	$(BIN)/python benchmarks/sft_overhead.py
 	$(BIN)/python benchmarks/study_rerun.py
 	cd benchmarks && ../$(BIN)/python table.py

@@ -114,10 +114,14 @@ def _too_few_tasks(summary: dict[str, Any]) -> tuple[Limit | None, str | None]:
     parts = []
     for r in covering[:SHOWN_PER_LIMIT]:
         needed = tasks_to_exclude_zero(r)
+        where = f"{r['size']} under {r['scorer']}"
+        if r["ci_low"] == r["ci_high"] == 0:  # more tasks of the same kind change nothing
+            parts.append(f"{where}: no task's Δ changed over {r['n_tasks']} tasks")
+            continue
         at = "no lift measured" if needed is None else f"≈ {needed:,} tasks at this lift"
         parts.append(
-            f"{r['size']} under {r['scorer']} {signed(r['lift'])} "
-            f"± {(r['ci_high'] - r['ci_low']) / 2:.3f} over {r['n_tasks']} tasks ({at})"
+            f"{where} {signed(r['lift'])} ± {(r['ci_high'] - r['ci_low']) / 2:.3f} over "
+            f"{r['n_tasks']} tasks ({at})"
         )
     more = len(covering) - SHOWN_PER_LIMIT
     text = (

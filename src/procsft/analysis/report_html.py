@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from pathlib import Path
 from typing import Any
 
 from procsft.analysis.links import EPISODES_PAGE
 from procsft.analysis.report import sections
 from procsft.analysis.report_parts import Cell, Section, Table
+
+CODE = re.compile(r"`([^`]+)`")
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 76em; color: #222;
@@ -32,6 +35,7 @@ img { max-width: 100%; }
 li { margin-bottom: 0.3em; }
 nav { font-size: 0.9em; color: #555; margin: 1em 0; }
 nav a { color: #0550ae; margin-right: 0.8em; }
+code { background: #eff1f3; padding: 0 0.25em; border-radius: 3px; font-size: 0.9em; }
 """
 
 
@@ -63,8 +67,8 @@ def _anchor(section: Section) -> str:
 
 
 def _inline(item: str | Cell | list[str | Cell]) -> str:
-    if isinstance(item, str):
-        return html.escape(item)
+    if isinstance(item, str):  # `name` is code, as in the Markdown report
+        return CODE.sub(r"<code>\1</code>", html.escape(item))
     if isinstance(item, Cell):
         text = html.escape(item.text)
         return f'<a class="n" href="{html.escape(item.href)}">{text}</a>' if item.href else text
@@ -76,7 +80,7 @@ def _section(section: Section, folder: Path) -> str:
     out = [f'<h2 id="{_anchor(section)}">{e(section.title)}</h2>']
     if section.items:
         out.append("<ul>" + "".join(f"<li>{_inline(i)}</li>" for i in section.items) + "</ul>")
-    out += [f"<p>{e(p)}</p>" for p in section.text]
+    out += [f"<p>{_inline(p)}</p>" for p in section.text]
     for figure in section.figures:
         data = base64.b64encode((folder / figure).read_bytes()).decode()
         out.append(

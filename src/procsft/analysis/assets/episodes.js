@@ -211,6 +211,13 @@
     return `<span class="badge ${w}${selected.has(vi) ? "" : " dim"}" title="${esc(D.reasons[v[V.reason]])}">${esc(D.scorers[v[V.scorer]])}: ${w}</span>`;
   }
 
+  // A response as text; an empty one (a model that only emitted whitespace) says so.
+  function responseText(ep) {
+    if (ep[E.response] === null) return `<p class="missing">response not in episodes.jsonl</p>`;
+    if (!ep[E.response].trim()) return `<p class="missing">empty response (${ep[E.ctok]} tokens of whitespace)</p>`;
+    return `<pre class="response">${esc(ep[E.response])}</pre>`;
+  }
+
   function messages(index) {
     if (index === null) return "<p class=\"missing\">prompt not in episodes.jsonl</p>";
     return D.prompts[index].map((m) => `<div class="message"><span class="role">${esc(m.role)}</span><pre>${esc(m.content)}</pre></div>`).join("");
@@ -229,7 +236,7 @@
     const ep = D.episodes[e], task = D.tasks[ep[E.task]];
     const compare = format({ ...parse(""), view: "task", task: [task[0]] });
     const reasoning = ep[E.reasoning] ? `<details open><summary>reasoning trace</summary><pre class="reasoning">${esc(ep[E.reasoning])}</pre></details>` : "";
-    const response = ep[E.response] === null ? `<p class="missing">response not in episodes.jsonl</p>` : `<pre class="response">${esc(ep[E.response])}</pre>`;
+    const response = responseText(ep);
     const tokens = ep[E.ctok] === null ? "" : ` · ${ep[E.ptok]} + ${ep[E.ctok]} tokens · ${esc(ep[E.finish])}`;
     return `<article class="episode" data-episode="${esc(ep[E.id])}"><header><b>${esc(D.configurations[ep[E.cfg]].name)}</b> · <a href="${compare}" title="this task side by side">${esc(task[0])}</a> (${esc(D.skills[task[1]])}) · ${D.conditions[ep[E.cond]]} · seed ${ep[E.seed]}${tokens} <span class="badges">${verdictsOf[e].map((vi) => badge(vi, selected)).join(" ")}</span></header>` +
       `<details><summary>prompt</summary>${messages(ep[E.prompt])}</details>${reasoning}${response}${verdictTable(e, selected)}</article>`;
@@ -270,7 +277,7 @@
       for (const i of own) {
         grid += `<tr><th>${esc(D.configurations[i].name)}</th>` + D.conditions.map((_, ci) => `<td>${(cell.get(i + "|" + ci) || []).map((e) => {
           const ep = D.episodes[e];
-          const body = ep[E.response] === null ? "<p class=\"missing\">no text</p>" : `<pre class="response">${esc(ep[E.response])}</pre>`;
+          const body = responseText(ep);
           const reasoning = ep[E.reasoning] ? `<details><summary>reasoning trace</summary><pre class="reasoning">${esc(ep[E.reasoning])}</pre></details>` : "";
           return `<div class="cell" data-episode="${esc(ep[E.id])}"><div class="badges">seed ${ep[E.seed]} ${verdictsOf[e].map((vi) => badge(vi, selected)).join(" ")}</div>${reasoning}${body}</div>`;
         }).join("") || "—"}</td>`).join("") + "</tr>";
