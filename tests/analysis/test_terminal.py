@@ -75,3 +75,31 @@ def test_a_wide_terminal_prints_the_same_rows(local_like):
     assert [r.split() for r in rows] == [
         r.split() for r in wide.splitlines() if r.startswith("135M")
     ]
+
+
+def test_three_sizes_two_seeds_and_a_reference_fit_80_columns(tmp_path):
+    sizes = (("qwen3.5-0.8b", "0.8B", 8e8), ("qwen3.5-2b", "2B", 2e9), ("qwen3.5-4b", "4B", 4e9))
+    study = make_study(
+        sizes=sizes,
+        tasks=20,
+        scorers=("extractor", "extractor-lenient", "judge-haiku", "judge-gpt"),
+        train_seeds=(0, 1),
+        reference="claude-haiku-4.5",
+    )
+    summary = analyze(
+        study.verdicts,
+        study.paths,
+        study.students,
+        settings=Analysis(resamples=100),
+        out=tmp_path,
+        extractors=("extractor", "extractor-lenient"),
+    )
+    text = _printed(summary)
+    lines = text.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 80 and "…" not in text
+    for name in summary["configurations"]:
+        student, short = name.split("/", 1)
+        assert any(re.match(rf"^\s+{re.escape(short)}\s", line) for line in lines), name
+        assert any(line.strip() == student for line in lines), student
+    answer = [line for line in lines if re.match(r"^(0\.8B|2B|4B|ref) ", line)]
+    assert len(answer) == 3 * 4 + 4  # each size × scorer, and the reference's Δ per scorer
