@@ -6,7 +6,7 @@ STAMP := $(VENV)/.procsft-installed
 CONFIG ?= configs/local.yaml
 PYTEST_ARGS ?=
 
-.PHONY: setup run test test-fast lint format clean test-vllm bench up down compile images submit schedule
+.PHONY: setup browser run test test-fast lint format clean test-vllm bench up down compile images submit schedule
 
 setup: $(STAMP)
 
@@ -24,10 +24,15 @@ $(STAMP): pyproject.toml constraints/cpu.txt
 run: setup
 	$(BIN)/python -m procsft_kfp.pipelines.local --config $(CONFIG)
 
-test: setup
+# The report tests open report.html and episodes.html in a real headless Chromium (Debian's
+# package; playwright drives it). Installed once, skipped when already there.
+browser:
+	command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium)
+
+test: setup browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-fast: setup
+test-fast: setup browser
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 
 PY_PATHS := src tests tests_vllm benchmarks
@@ -45,12 +50,13 @@ format: setup
 # Every benchmark, each printing its ratios measured side by side; results in benchmarks/results.json.
 # Every CPU benchmark, each printing ratios measured side by side; then one table of them all
 # (benchmarks/results.json, with the machine's cores and versions). About 20 minutes on 2 cores.
-bench: setup
+bench: setup browser
 	rm -f benchmarks/results.json
 	$(BIN)/python benchmarks/rollout_batching.py
 	$(BIN)/python benchmarks/rollout_memory.py
 	$(BIN)/python benchmarks/judge_concurrency.py
 	$(BIN)/python benchmarks/analysis_speed.py
+	$(BIN)/python benchmarks/episode_browser.py
 	$(BIN)/python benchmarks/sft_overhead.py
 	$(BIN)/python benchmarks/study_rerun.py
 	cd benchmarks && ../$(BIN)/python table.py

@@ -94,6 +94,11 @@ class RunFolder:
         return self.root / "report.html"
 
     @property
+    def episodes_html(self) -> Path:
+        """The episode browser every number in the report links into."""
+        return self.root / "episodes.html"
+
+    @property
     def plots(self) -> Path:
         return self.root / "plots"
 

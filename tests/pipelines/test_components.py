@@ -81,6 +81,7 @@ def test_analyze_shows_report_markdown_and_metrics(tmp_path):
         "agreement": "system.Dataset",
         "summary": "system.Dataset",
         "report": "system.HTML",
+        "episodes_page": "system.HTML",
         "report_md": "system.Markdown",
         "metrics": "system.Metrics",
     }

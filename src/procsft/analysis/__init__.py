@@ -1,5 +1,6 @@
-"""Analysis: pass rates, procedural Δ, SFT lift, matched paths, the paper's prediction, plots and
-the report. `analyze` is the entry point; `print_table` shows its headline numbers."""
+"""Analysis: pass rates, procedural Δ, SFT lift, matched paths, the paper's prediction, plots,
+the report and the episode browser. `analyze` is the entry point; `print_table` shows its
+headline numbers."""
 
 from __future__ import annotations
 
@@ -16,12 +17,13 @@ from procsft.analysis.lift import configuration_table, lifts
 from procsft.analysis.paths import PathCheck, PathMismatchError, check_paths, paths_from_episodes
 from procsft.analysis.prediction import check_prediction
 from procsft.analysis.rates import pass_rates, procedural_deltas, task_outcomes, verdict_frame
-from procsft.analysis.report import headline_table as print_table
-from procsft.analysis.report import to_html, to_markdown
+from procsft.analysis.report import to_markdown
+from procsft.analysis.report_html import to_html
 from procsft.analysis.scorers import agreement_table, scoring_artifact
+from procsft.analysis.terminal import headline_table as print_table
 from procsft.config import Analysis
 from procsft.run_folder import write_text_atomic
-from procsft.schema import Verdict
+from procsft.schema import Episode, Verdict, read_rows
 
 __all__ = ["PathMismatchError", "analyze", "paths_from_episodes", "print_table"]
 
@@ -43,15 +45,19 @@ def analyze(
     allow_path_mismatch: bool = False,
     run_info: dict[str, Any] | None = None,
     extractors: Sequence[str] = ("extractor",),
+    episodes: Sequence[Episode] | None = None,
 ) -> dict[str, Any]:
     """Return the summary, after writing agreement.json (every pair of scorers), summary.json,
-    report.md, report.html and plots/ to `out`.
+    report.md, report.html and plots/ to `out`, and `episodes.html` when the episodes are given
+    or `out` holds `episodes.jsonl`.
 
     `paths` maps each path fingerprint the verdicts carry to its path dict
     (`paths_from_episodes`). Paths that do not match raise PathMismatchError unless
     `allow_path_mismatch`, which marks every affected number. `extractors` names the scorers
     compared with the others in the scoring-artifact table.
     """
+    if episodes is None and (out / "episodes.jsonl").exists():
+        episodes = list(read_rows(out / "episodes.jsonl", Episode))
     frame = verdict_frame(verdicts)
     check = check_paths(frame, paths, allow_mismatch=allow_path_mismatch)
     agreement = agreement_report(verdicts, extractors)
@@ -91,6 +97,7 @@ def analyze(
             "skills": int(frame["skill_id"].nunique()),
             "scorers": sorted(frame["scorer"].unique()),
         },
+        "extractors": [x for x in extractors if x in set(frame["scorer"])],
         "sizes": sizes,
         "configurations": {
             name: _meta(configurations, name)
@@ -139,6 +146,11 @@ def analyze(
     write_text_atomic(out / "summary.json", json.dumps(summary, indent=2, allow_nan=False) + "\n")
     write_text_atomic(out / "report.md", to_markdown(summary))
     write_text_atomic(out / "report.html", to_html(summary, out))
+    if episodes is not None:
+        # Imported here like the plots: only a run that has its episodes writes the browser.
+        from procsft.analysis import episodes_page
+
+        write_text_atomic(out / "episodes.html", episodes_page.to_html(summary, verdicts, episodes))
     return summary
 
 

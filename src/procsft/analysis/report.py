@@ -1,324 +1,141 @@
-"""The report of a summary: its sections rendered as Markdown, as one self-contained HTML page,
-and its headline numbers as a terminal table."""
+"""The report of a summary as sections: the answer first (lift and Δ per size), then what limits
+it, then the judge checks, then the detail; rendered here as Markdown (`report_html` renders the
+same sections as one page, `terminal` prints the answer). Every pass rate, Δ and lift cell links
+to the episodes behind it in `episodes.html`."""
 
 from __future__ import annotations
 
-import base64
-import html
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table as RichTable
-
-from procsft.analysis.findings import (
-    agreement_sentence,
-    interval,
-    mismatch,
-    rate,
-    signed,
+from procsft.analysis import report_detail as detail
+from procsft.analysis.findings import headlines, interval, prediction_sentences
+from procsft.analysis.lead import (
+    answer_rows,
+    answer_sentences,
+    judge_check_rows,
+    post_delta,
+    verdict_word,
 )
+from procsft.analysis.limits import limits
+from procsft.analysis.links import delta_link, episodes_link, lift_link
+from procsft.analysis.report_detail import linked
+from procsft.analysis.report_parts import Cell, Section, Table
 
-
-@dataclass
-class Table:
-    columns: list[str]
-    rows: list[list[str]]
-    caption: str = ""
-
-
-@dataclass
-class Section:
-    title: str
-    items: list[str] = field(default_factory=list)
-    """Bullet points (the headline sentences)."""
-    text: list[str] = field(default_factory=list)
-    tables: list[Table] = field(default_factory=list)
-    figures: list[str] = field(default_factory=list)
-    """PNG paths relative to the report's folder."""
+__all__ = ["Cell", "Section", "Table", "sections", "to_markdown"]
 
 
 def sections(summary: dict[str, Any]) -> list[Section]:
-    """Return the report's sections, in order."""
+    """Return the report's sections, in order: the lead, then the detail."""
     plots = summary.get("plots", [])
     return [
-        Section("Findings", items=summary["headlines"]),
+        _answer_section(summary),
+        _limits_section(summary),
+        judge_checks_section(summary),
         Section(
             "Trajectory across sizes",
             text=["Sizes ordered by parameters; bars are intervals; dotted lines: references."],
             figures=[p for p in plots if "trajectory" in p and p.endswith(".png")],
         ),
-        Section("SFT-attributable lift", tables=_lift_tables(summary["lift"])),
-        Section("Procedural Δ", tables=[_delta_table(summary["procedural_delta"])]),
-        Section("Pass rates (Wilson intervals)", tables=[_rate_table(summary["pass_rates"])]),
-        _prediction_section(summary["prediction"]),
-        Section("Scoring artifact", tables=_artifact_tables(summary["scoring_artifact"])),
-        _agreement_section(summary.get("judge_agreement")),
-        Section(
-            "SFT lift per skill",
-            figures=[p for p in plots if "skill-lift" in p and p.endswith(".png")],
+        Section("SFT-attributable lift", tables=detail.lift_tables(summary["lift"])),
+        Section("Procedural Δ", tables=[detail.delta_table(summary["procedural_delta"])]),
+        Section("Pass rates (Wilson intervals)", tables=[detail.rate_table(summary["pass_rates"])]),
+        detail.prediction_section(summary["prediction"]),
+        Section("Scoring artifact", tables=detail.artifact_tables(summary["scoring_artifact"])),
+        detail.agreement_section(summary.get("judge_agreement")),
+        detail.skill_section(
+            summary, [p for p in plots if "skill-lift" in p and p.endswith(".png")]
         ),
-        Section("Inference paths", tables=_path_tables(summary)),
-        Section("Run", tables=[_settings_table(summary)]),
+        Section("Inference paths", tables=detail.path_tables(summary)),
+        Section(
+            "Every finding",
+            text=["Each sentence is made from the numbers it states."],
+            items=list(summary.get("headlines") or headlines(summary)),
+        ),
+        Section("Run", tables=[detail.settings_table(summary)]),
     ]
 
 
-def _lift_tables(lifts: list[dict[str, Any]]) -> list[Table]:
-    main = Table(
-        ["size", "recipe", "scorer", "tasks", "seeds", "lift", "interval", "seed sd", "mismatch"],
-        [
-            [
-                lift["size"],
-                lift["recipe"],
-                lift["scorer"],
-                str(lift["n_tasks"]),
-                str(lift["n_seeds"]),
-                signed(lift["lift"]),
-                interval(lift["ci_low"], lift["ci_high"]),
-                rate(lift.get("seed_std")),
-                mismatch(lift),
-            ]
-            for lift in lifts
-        ],
-        "Δ(post) − Δ(pre), paired by task; the interval also resamples training seeds.",
-    )
-    seeds = Table(
-        ["post configuration", "scorer", "train seed", "lift", "interval"],
-        [
-            [
-                s["configuration"],
-                lift["scorer"],
-                str(s["train_seed"]),
-                signed(s["lift"]),
-                interval(s["ci_low"], s["ci_high"]),
-            ]
-            for lift in lifts
-            for s in lift["seeds"]
-        ],
-        "Per training seed.",
-    )
-    return [main, seeds]
-
-
-def _delta_table(deltas: list[dict[str, Any]]) -> Table:
-    columns = ["configuration", "scorer", "tasks", "baseline", "curated", "Δ", "interval"]
-    return Table(
-        [*columns, "base only", "curated only", "McNemar p", "mismatch"],
-        [
-            [
-                d["configuration"],
-                d["scorer"],
-                str(d["n_tasks"]),
-                rate(d["baseline"]),
-                rate(d["curated"]),
-                signed(d["delta"]),
-                interval(d["ci_low"], d["ci_high"]),
-                str(d["baseline_only"]),
-                str(d["curated_only"]),
-                f"{d['mcnemar_p']:.3g}",
-                mismatch(d),
-            ]
-            for d in deltas
-        ],
-        "Paired bootstrap; McNemar's exact test on task × seed pairs.",
-    )
-
-
-def _rate_table(rates: list[dict[str, Any]]) -> Table:
-    columns = ["configuration", "scorer", "condition", "n", "passed", "undecided"]
-    return Table(
-        [*columns, "pass rate", "interval", "mismatch"],
-        [
-            [
-                r["configuration"],
-                r["scorer"],
-                r["condition"],
-                str(r["n"]),
-                str(r["passed"]),
-                str(r["undecided"]),
-                rate(r["pass_rate"]),
-                interval(r["ci_low"], r["ci_high"], sign=False),
-                mismatch(r),
-            ]
-            for r in rates
-        ],
-    )
-
-
-def _prediction_section(prediction: dict[str, Any]) -> Section:
-    uniform = Table(
-        ["size", "recipe", "scorer", "lift", "interval", "earlier sizes", "band", "status"],
-        [
-            [
-                c["size"],
-                c["recipe"],
-                c["scorer"],
-                signed(c["lift"]),
-                interval(c["ci_low"], c["ci_high"]),
-                f"{', '.join(c['earlier_sizes'])}: mean {signed(c['earlier_mean'])}",
-                interval(c["band_low"], c["band_high"]),
-                c["status"],
-            ]
-            for c in prediction["uniform"]
-        ],
-        "Uniform lift: a new size's lift interval inside the band of the earlier sizes' mean.",
-    )
-    ordering = Table(
-        ["recipe", "scorer", "lowest Δ(pre)", "largest lift", "vs size", "lift difference"]
-        + ["interval", "status"],
-        [
-            [
-                c["recipe"],
-                c["scorer"],
-                f"{c['lowest_pre_size']} ({signed(c['pre_deltas'][c['lowest_pre_size']])})",
-                c["largest_lift_size"],
-                d["size"],
-                signed(d["difference"]),
-                interval(d["ci_low"], d["ci_high"]),
-                c["status"],
-            ]
-            for c in prediction["largest_where_pre_lowest"]
-            for d in c["differences"]
-        ],
-        "Largest lift where Δ(pre) is lowest: paired differences over tasks.",
-    )
-    reason = f": {prediction['reason']}" if prediction.get("reason") else ""
-    text = [f"Outcome: {prediction['status']}{reason}."]
-    return Section("The paper's prediction", text=text, tables=[uniform, ordering])
-
-
-def _artifact_tables(artifact: dict[str, Any]) -> list[Table]:
-    rates = Table(
-        ["configuration", "condition", "extractor", "scorer", "n"]
-        + ["extractor pass", "interval", "scorer pass", "interval", "difference"],
-        [
-            [
-                r["configuration"],
-                r["condition"],
-                r["extractor"],
-                r["scorer"],
-                str(r["n"]),
-                rate(r["extractor_pass_rate"]),
-                interval(r["extractor_ci_low"], r["extractor_ci_high"], sign=False),
-                rate(r["scorer_pass_rate"]),
-                interval(r["scorer_ci_low"], r["scorer_ci_high"], sign=False),
-                signed(r["difference"]),
-            ]
-            for r in artifact["pass_rates"]
-        ],
-        "Pass rate by the extractor and by each other scorer, on episodes both decided.",
-    )
-    deltas = Table(
-        ["configuration", "extractor", "scorer", "tasks", "Δ extractor", "Δ scorer"]
-        + ["difference", "interval"],
-        [
-            [
-                d["configuration"],
-                d["extractor"],
-                d["scorer"],
-                str(d["n_tasks"]),
-                signed(d["extractor_delta"]),
-                signed(d["scorer_delta"]),
-                signed(d["difference"]),
-                interval(d["ci_low"], d["ci_high"]),
-            ]
-            for d in artifact["deltas"]
-        ],
-        "Δ under each scorer on the same tasks; the difference has a paired bootstrap interval.",
-    )
-    return [rates, deltas]
-
-
-def _agreement_section(agreement: dict[str, Any] | None) -> Section:
-    if not agreement:
-        return Section("Judge agreement", text=["No agreement.json: a single scorer."])
+def _answer_section(summary: dict[str, Any]) -> Section:
+    rows = answer_rows(summary)
+    several = len({r.recipe for r in rows if r.recipe}) > 1
     table = Table(
-        ["a", "b", "n", "κ", "agreement", "largest Δ shift", "at"],
+        ["size", *(["recipe"] if several else []), "scorer", "Δ pre", "interval", "Δ post"]
+        + ["interval", "SFT lift", "interval", "tasks", "seeds", "reads"],
         [
             [
-                p["a"],
-                p["b"],
-                str(p["n"]),
-                rate(p["kappa"]),
-                rate(p["agreement"]),
-                rate(p["max_abs_delta_shift"]),
-                p["max_shift_configuration"] or "—",
+                row.size,
+                *([row.recipe or "—"] if several else []),
+                row.scorer,
+                linked(row.pre["delta"], delta_link(row.pre)) if row.pre else "—",
+                interval(row.pre["ci_low"], row.pre["ci_high"]) if row.pre else "—",
+                Cell(post_delta(row)[0], delta_link(row.post[0]) if len(row.post) == 1 else None),
+                post_delta(row)[1],
+                linked(row.lift["lift"], lift_link(row.lift)) if row.lift else "—",
+                interval(row.lift["ci_low"], row.lift["ci_high"]) if row.lift else "—",
+                str(row.lift["n_tasks"] if row.lift else row.pre["n_tasks"] if row.pre else "—"),
+                str(row.lift["n_seeds"]) if row.lift else "—",
+                verdict_word(row.lift) if row.lift else "reference" if not row.post else "—",
             ]
-            for p in agreement["pairs"]
+            for row in rows
         ],
+        "Δ = pass rate(curated) − pass rate(baseline); SFT lift = Δ(post) − Δ(pre), paired by "
+        f"task; {summary['settings']['confidence']:.0%} intervals. Scorers in the order to trust "
+        "them: LLM judges before the ANSWER:-line extractors. Every number opens its episodes.",
     )
-    alpha = agreement.get("krippendorff_alpha")
-    text = [] if alpha is None else [f"Krippendorff's α over all scorers: {alpha:.3f}."]
-    sentence = agreement_sentence(agreement)
-    return Section(
-        "Judge agreement", items=[sentence] if sentence else [], text=text, tables=[table]
-    )
+    items: list[str | list[str | Cell]] = [*answer_sentences(summary)]
+    items.append(prediction_sentences(summary["prediction"])[-1])
+    return Section("The answer", items=items, tables=[table], lead=True, anchor="answer")
 
 
-def _path_tables(summary: dict[str, Any]) -> list[Table]:
-    """Return the paths by configuration (the fields that vary between paths as columns) and
-    the comparisons Δ, lift and the trajectory rest on."""
-    paths = summary["paths"]
-    keys = sorted({k for path in paths.values() for k in path})
-    varying = [k for k in keys if len({json.dumps(p.get(k)) for p in paths.values()}) > 1]
-    shared = [
-        f"{k} = {_short(next(iter(paths.values())).get(k))}" for k in keys if k not in varying
+def _limits_section(summary: dict[str, Any]) -> Section:
+    found, fine = limits(summary)
+    items: list[str | list[str | Cell]] = []
+    for limit in found:
+        links: list[str | Cell] = []
+        for i, (label, href) in enumerate(limit.links):
+            links += [" — episodes: " if i == 0 else ", ", Cell(label, href)]
+        items.append([f"{limit.kind.capitalize()}: {limit.text}", *links])
+    text = [f"Checked and fine: {'; '.join(fine)}."] if fine else []
+    return Section("What limits it", items=items, text=text, lead=True, anchor="limits")
+
+
+def judge_checks_section(summary: dict[str, Any]) -> Section:
+    """Return the judge checks of `summary["judge_checks"]`, one row each, or where they go."""
+    checks = judge_check_rows(summary)
+    if not checks:
+        text = ["No judge checks in this summary (`judge_checks` in summary.json)."]
+        return Section("Judge checks", text=text, lead=True, anchor="judge-checks")
+    columns: list[str] = []
+    for check in checks:
+        columns += [k for k, v in check.items() if k not in columns and not isinstance(v, list)]
+    rows: list[list[str | Cell]] = [
+        [
+            _value(check.get(c))
+            if c != "scorer" or not check.get(c)
+            else Cell(str(check[c]), episodes_link(scorer=check[c]))
+            for c in columns
+        ]
+        for check in checks
     ]
-    configurations = Table(
-        ["configuration", "path fingerprint", *varying, "its paths differ in"],
-        [
-            [name, fingerprint[:12], *(_short(paths[fingerprint].get(k)) for k in varying)]
-            + [mismatch(info)]
-            for name, info in summary["configurations"].items()
-            for fingerprint in info["path_fingerprints"]
-        ],
-        "Fields that vary between paths; shared by all: " + ("; ".join(shared) or "none") + ".",
-    )
-    comparisons = Table(
-        ["a", "b", "relation", "differing fields", "mismatch"],
-        [
-            [
-                c["a"],
-                c["b"],
-                c["relation"],
-                ", ".join(c["differing_fields"]) or "none",
-                mismatch(c),
-            ]
-            for c in summary["path_comparisons"]
-            if c["relation"] != "other"
-        ],
-        "Only adapter_sha256 may differ between a size's pre and post paths; pre paths across "
-        "sizes are shown for the trajectory. Every other pair is in summary.json.",
-    )
-    return [configurations, comparisons]
+    return Section("Judge checks", tables=[Table(columns, rows)], lead=True, anchor="judge-checks")
 
 
-def _short(value: Any) -> str:
-    """Return a path value for a table cell: hashes cut to 12 characters (full in the JSON)."""
-    text = str(value)
-    return text[:12] + "…" if len(text) > 16 else text
-
-
-def _settings_table(summary: dict[str, Any]) -> Table:
-    facts = {
-        **summary.get("run", {}),
-        **{f"analysis.{k}": v for k, v in summary["settings"].items()},
-    }
-    return Table(
-        ["", ""],
-        [[k, v if isinstance(v, str) else json.dumps(v)] for k, v in facts.items()],
-    )
+def _value(value: Any) -> str:
+    if value is None:
+        return "—"
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def to_markdown(summary: dict[str, Any]) -> str:
-    """Return `report.md`: the sections as Markdown, plots linked by relative path."""
+    """Return `report.md`: the sections as Markdown, plots and episodes linked by relative path."""
     lines = [f"# procsft analysis {summary.get('run', {}).get('run_id', '')}".rstrip(), ""]
     for section in sections(summary):
         lines += [f"## {section.title}", ""]
-        lines += [f"- {item}" for item in section.items] + ([""] if section.items else [])
+        lines += [f"- {_markdown_text(item)}" for item in section.items]
+        lines += [""] if section.items else []
         for paragraph in section.text:
             lines += [paragraph, ""]
         for figure in section.figures:
@@ -328,9 +145,17 @@ def to_markdown(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _markdown_text(item: str | Cell | Iterable[str | Cell]) -> str:
+    if isinstance(item, str):
+        return item
+    if isinstance(item, Cell):
+        return f"[{item.text}]({item.href})" if item.href else item.text
+    return "".join(_markdown_text(part) for part in item)
+
+
 def _markdown_table(table: Table) -> list[str]:
-    def cells(values: Iterable[str]) -> str:
-        return "| " + " | ".join(v.replace("|", "\\|") for v in values) + " |"
+    def cells(values: Iterable[str | Cell]) -> str:
+        return "| " + " | ".join(_markdown_text(v).replace("|", "\\|") for v in values) + " |"
 
     caption = [table.caption, ""] if table.caption else []
     if not table.rows:
@@ -342,86 +167,3 @@ def _markdown_table(table: Table) -> list[str]:
         *(cells(row) for row in table.rows),
         "",
     ]
-
-
-STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 72em; color: #222; }
-table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.9em; }
-th, td { border: 1px solid #ccc; padding: 0.2em 0.5em; text-align: left; }
-td { font-variant-numeric: tabular-nums; }
-caption { caption-side: top; text-align: left; color: #555; padding-bottom: 0.3em; }
-img { max-width: 100%; }
-li { margin-bottom: 0.3em; }
-"""
-
-
-def to_html(summary: dict[str, Any], folder: Path) -> str:
-    """Return `report.html`: one page, plots embedded as base64 PNG, no external assets."""
-    e = html.escape
-    title = f"procsft analysis {summary.get('run', {}).get('run_id', '')}".rstrip()
-    body = [f"<h1>{e(title)}</h1>"]
-    for section in sections(summary):
-        body.append(f"<h2>{e(section.title)}</h2>")
-        if section.items:
-            body.append("<ul>" + "".join(f"<li>{e(i)}</li>" for i in section.items) + "</ul>")
-        body += [f"<p>{e(p)}</p>" for p in section.text]
-        for figure in section.figures:
-            data = base64.b64encode((folder / figure).read_bytes()).decode()
-            body.append(
-                f'<figure><img alt="{e(Path(figure).stem)}" src="data:image/png;base64,{data}">'
-                f"<figcaption>{e(Path(figure).stem)}</figcaption></figure>"
-            )
-        for table in section.tables:
-            if not table.rows:
-                body.append(f"<p>{e(table.caption)} None.</p>")
-                continue
-            head = "".join(f"<th>{e(c)}</th>" for c in table.columns)
-            rows = "".join(
-                "<tr>" + "".join(f"<td>{e(v)}</td>" for v in row) + "</tr>" for row in table.rows
-            )
-            caption = f"<caption>{e(table.caption)}</caption>" if table.caption else ""
-            body.append(
-                f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
-            )
-    return (
-        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{e(title)}</title>'
-        f"<style>{STYLE}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
-    )
-
-
-def headline_table(summary: dict[str, Any], console: Console) -> None:
-    """Print the headline numbers (Δ per configuration, lift per size) and the prediction."""
-    table = RichTable(
-        title=f"Procedural Δ and SFT lift ({summary['settings']['confidence']:.0%} intervals)"
-    )
-    for column in ("", "configuration / size", "scorer", "n", "value", "interval", "note"):
-        table.add_column(column, justify="right" if column in ("n", "value") else "left")
-    for d in summary["procedural_delta"]:
-        note = f"McNemar p = {d['mcnemar_p']:.3g}"
-        table.add_row(
-            "Δ",
-            d["configuration"],
-            d["scorer"],
-            str(d["n_tasks"]),
-            signed(d["delta"]),
-            interval(d["ci_low"], d["ci_high"]),
-            _note(note, d),
-        )
-    for lift in summary["lift"]:
-        table.add_row(
-            "lift",
-            f"{lift['size']} ({lift['recipe']})",
-            lift["scorer"],
-            str(lift["n_tasks"]),
-            signed(lift["lift"]),
-            interval(lift["ci_low"], lift["ci_high"]),
-            _note(f"{lift['n_seeds']} seed(s)", lift),
-            style="bold",
-        )
-    console.print(table)
-    console.print(f"prediction: {summary['prediction']['status']}", highlight=False)
-
-
-def _note(note: str, row: dict[str, Any]) -> str:
-    fields = mismatch(row)
-    return f"{note}; path mismatch: {fields}" if fields else note

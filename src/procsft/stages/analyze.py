@@ -28,6 +28,7 @@ def analyze_stage(
         config.students,
         settings=config.analysis,
         out=run.root,
+        episodes=episodes,
         allow_path_mismatch=allow_path_mismatch,
         extractors=[s.name for s in config.scorers if s.kind == "extractor"],
         run_info={
@@ -39,7 +40,7 @@ def analyze_stage(
             "judge": stages["judge"].get("judges", {}),
         },
     )
-    outputs = [run.agreement, run.summary, run.report, run.report_html]
+    outputs = [run.agreement, run.summary, run.report, run.report_html, run.episodes_html]
     outputs += sorted(run.plots.glob("*"))
     run.record_stage("analyze", "done", outputs, seconds=round(time.perf_counter() - start, 2))
     print_table(summary, console)

@@ -3,13 +3,14 @@ study with known pass probabilities, its matched inference paths and its student
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
 
 from procsft.config import Student
 from procsft.inference.path import path_fingerprint
-from procsft.schema import Verdict
+from procsft.schema import EPISODE_KEYS, Episode, Verdict
 
 SIZES = (("s08", "0.8B", 800_000_000), ("s2", "2B", 2_000_000_000), ("s4", "4B", 4_000_000_000))
 
@@ -131,3 +132,65 @@ def make_study(
         for name, size, params in sizes
     ]
     return Study(verdicts, {path_fingerprint(p): p for p in paths.values()}, students, paths)
+
+
+WORDS = (
+    "the old value new value difference divide multiply result round step total units rate "
+    "percent change list sort count first last date days answer check sum each item"
+).split()
+
+
+def _prose(rng: np.random.Generator, chars: int) -> str:
+    """Return about `chars` characters of numbered-step prose ending in an ANSWER: line."""
+    words, size, step = [], 0, 1
+    while size < chars:
+        if size == 0 or rng.random() < 0.08:
+            words.append(f"\n{step}.")
+            step += 1
+        word = str(rng.integers(2, 999)) if rng.random() < 0.15 else WORDS[rng.integers(len(WORDS))]
+        words.append(word)
+        size += len(word) + 1
+    return " ".join(words).strip() + f"\nANSWER: {rng.integers(1, 500)}"
+
+
+def with_episodes(
+    study: Study, *, response_chars: int = 600, judge_chars: int = 300, seed: int = 1
+) -> tuple[list[Episode], list[Verdict]]:
+    """Return an episode (prompt, response) for every episode the study's verdicts score, and
+    the verdicts again with an LLM judge's reply on every scorer whose name has `judge`."""
+    rng = np.random.default_rng(seed)
+    episodes: dict[str, Episode] = {}
+    for v in study.verdicts:
+        if v.episode_id in episodes:
+            continue
+        # A task's text is the same in every configuration, as a real holdout's is.
+        text = _prose(np.random.default_rng(zlib.crc32(v.task_id.encode())), 200)
+        task = f"Task {v.task_id} of skill {v.skill_id}: " + text.split("\n")[0]
+        block = f"\n\nProcedure {v.skill_id}:\n" + "\n".join(f"{i}. step {i}" for i in range(1, 6))
+        the_path = study.path_of[v.configuration]
+        episodes[v.episode_id] = Episode(
+            episode_id=v.episode_id,
+            **{key: getattr(v, key) for key in EPISODE_KEYS},
+            messages=[
+                {"role": "system", "content": "Solve the task. End with a line ANSWER: <answer>."},
+                {"role": "user", "content": task + (block if v.condition == "curated" else "")},
+            ],
+            response=_prose(rng, int(rng.integers(response_chars // 2, response_chars * 3 // 2))),
+            finish_reason="stop",
+            prompt_tokens=int(rng.integers(80, 200)),
+            completion_tokens=int(rng.integers(40, 400)),
+            path=the_path,
+        )
+    verdicts = [
+        v.model_copy(
+            update={
+                "judge_output": _prose(rng, judge_chars).replace("ANSWER", "VERDICT")
+                + (" PASS" if v.passed else " FAIL"),
+                "reason": "judge verdict",
+            }
+        )
+        if "judge" in v.scorer
+        else v.model_copy(update={"reason": "matches reference" if v.passed else "wrong answer"})
+        for v in study.verdicts
+    ]
+    return list(episodes.values()), verdicts

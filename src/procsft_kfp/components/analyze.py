@@ -16,6 +16,7 @@ def analyze(
     agreement: Output[Dataset],
     summary: Output[Dataset],
     report: Output[HTML],
+    episodes_page: Output[HTML],
     report_md: Output[Markdown],
     metrics: Output[Metrics],
 ):
@@ -37,6 +38,7 @@ def analyze(
     config, run = study_run(config_yaml, run_root, run_id)
     stages.analyze_stage(config, run, Console())
     shutil.copyfile(run.agreement, agreement.path)
+    shutil.copyfile(run.episodes_html, episodes_page.path)
     shutil.copyfile(run.summary, summary.path)
     shutil.copyfile(run.report, report_md.path)
     page = run.root / "report.html"
