@@ -20,11 +20,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(Path(__file__).parent)]
 
 from record import record  # noqa: E402
-from tests.analysis.synthetic import make_study, with_episodes  # noqa: E402
 
 from procsft.analysis import episodes_page  # noqa: E402
 from procsft.analysis.links import lift_link  # noqa: E402
 from procsft.config import Analysis  # noqa: E402
+from procsft.testing.synthetic import make_study, with_episodes  # noqa: E402
 from tests.analysis.conftest import CHROMIUM_FLAGS  # noqa: E402
 
 OPEN_GOAL_S, LINK_GOAL_S, REPEATS = 3.0, 0.5, 3

@@ -8,7 +8,7 @@ from procsft.analysis import analyze
 from procsft.analysis.episodes_page import payload
 from procsft.config import Analysis
 from procsft.schema import Episode, write_rows
-from tests.analysis.synthetic import make_study, with_episodes
+from procsft.testing.synthetic import make_study, with_episodes
 
 
 class ThinkingEpisode(Episode):

@@ -8,13 +8,12 @@ from html.parser import HTMLParser
 
 import numpy as np
 import pytest
-from procsft.judge.agreement import agreement_report
 
 from procsft.analysis import analyze
 from procsft.analysis.links import parse_fragment
 from procsft.config import Analysis
+from procsft.testing.synthetic import make_study, with_episodes
 from tests.analysis.numbers_behind import number_of, rows_behind
-from tests.analysis.synthetic import make_study, with_episodes
 
 HOSTILE = "</script><b>not markup</b><!-- & 'quotes' \"too\""
 
@@ -52,7 +51,6 @@ def small(tmp_path_factory):
         study.paths,
         study.students,
         settings=Analysis(resamples=100),
-        agreement=agreement_report(verdicts, ["extractor"]),
         out=out,
         episodes=episodes,
         run_info={"run_id": "small"},

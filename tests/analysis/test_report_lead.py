@@ -9,7 +9,7 @@ from procsft.analysis.lead import answer_rows, scorer_order
 from procsft.analysis.limits import limits, tasks_to_exclude_zero
 from procsft.analysis.report import sections, to_markdown
 from procsft.config import Analysis
-from tests.analysis.synthetic import make_study, path
+from procsft.testing.synthetic import make_study, path
 
 
 @pytest.fixture(scope="module")

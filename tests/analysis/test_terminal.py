@@ -8,7 +8,7 @@ from rich.console import Console
 from procsft.analysis import analyze, print_table
 from procsft.analysis.findings import interval, signed
 from procsft.config import Analysis
-from tests.analysis.synthetic import make_study
+from procsft.testing.synthetic import make_study
 
 LOCAL = (("smollm2-135m", "135M", 134_515_008),)
 
