@@ -1,5 +1,8 @@
 """A real headless Chromium (Debian's `chromium`, which `make test` installs) driven through
-playwright, started once per test run with a fresh profile and its background connections off."""
+playwright, started once per test module with a fresh profile and its background connections off.
+
+Once per module, not per session: while playwright's sync API is running it holds an asyncio
+loop on the main thread, and the later tests that call `asyncio.run` (judges, KFP) would fail."""
 
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ CHROMIUM_FLAGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 
