@@ -99,14 +99,19 @@ def replace_folder(finished: Path, target: Path) -> None:
     os.replace(finished, target)
 
 
+def publish_folder(finished: Path, target: Path) -> None:
+    """Rename the finished folder `finished` to `target` (absent, or an empty folder) in one
+    step and flush the rename."""
+    os.rename(finished, target)
+    fsync_dir(Path(target).parent)
+
+
 def publish_once(finished: Path, target: Path) -> bool:
-    """Rename the finished folder `finished` to `target` (absent, or an empty folder) and flush
-    the rename; return False, removing `finished`, when another process published first (its
-    copy stands)."""
+    """Publish `finished` as `target` (`publish_folder`); return False, removing `finished`,
+    when another process published first (its copy stands)."""
     try:
-        os.rename(finished, target)
+        publish_folder(finished, target)
     except OSError:
         shutil.rmtree(finished, ignore_errors=True)
         return False
-    fsync_dir(Path(target).parent)
     return True

@@ -21,7 +21,6 @@ import shutil
 import sys
 import time
 from collections.abc import Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +43,7 @@ from procsft.train_folder import (
     plot_loss,
     publish,
 )
+from procsft.versions import TRAINING, package_versions
 
 # `target_modules: auto` takes whichever of these the model has: attention (q/k/v/o), MLP
 # (gate/up/down) and Qwen3.5's linear-attention (gated delta net) projections. Its per-head
@@ -54,7 +54,6 @@ AUTO_TARGETS = (
     *("in_proj_qkv", "in_proj_z", "out_proj"),  # Qwen3.5 linear attention
     *("gate_proj", "up_proj", "down_proj"),  # MLP
 )
-LIBRARIES = ("procsft", "torch", "transformers", "peft", "trl", "accelerate", "datasets")
 
 
 def training_examples(
@@ -127,9 +126,9 @@ def resolve_target_modules(model: Any, target_modules: str | Sequence[str]) -> s
     return list(target_modules)
 
 
-def library_versions() -> dict[str, str]:
+def library_versions() -> dict[str, str | None]:
     """Return the versions of the libraries a training's weights depend on."""
-    return {name: metadata.version(name) for name in LIBRARIES}
+    return package_versions(TRAINING)
 
 
 def resolve_device(device: str, recipe: Recipe) -> str:

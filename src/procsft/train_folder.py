@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from procsft.atomic import publish_folder
 from procsft.errors import ConfigError, ProcsftError
 from procsft.run_folder import read_json
 
@@ -87,15 +87,8 @@ def checkpoint_state(checkpoint: Path) -> dict[str, Any]:
 
 
 def publish(work: Path, out: Path) -> None:
-    """Rename `work` to `out` in one step, then drop what only resuming needed."""
-    if out.exists():
-        out.rmdir()  # empty: checked under the lock
-    os.rename(work, out)
-    fd = os.open(out.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    """Rename `work` to `out` in one step (flushed), then drop what only resuming needed."""
+    publish_folder(work, out)  # `out` is absent or empty: checked under the lock
     drop_scaffolding(out)
 
 

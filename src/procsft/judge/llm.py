@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from procsft.atomic import replacing
 from procsft.errors import DataError, ExitCode, ProcsftError
 from procsft.inference.protocol import (
     Generation,
@@ -97,11 +98,9 @@ class VerdictCache:
         return json.loads(path.read_text()) if path.exists() else None
 
     def put(self, key: str, value: dict[str, Any]) -> None:
-        path = self._file(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(value))
-        os.replace(tmp, path)
+        # Judges of parallel steps may write the same reply: each through its own sibling.
+        with replacing(self._file(key), unique=True) as tmp:
+            tmp.write_text(json.dumps(value))
 
 
 def cache_key(judge_path: dict[str, Any], request: GenerationRequest) -> str:
