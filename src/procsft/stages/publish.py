@@ -16,9 +16,10 @@ def publish_stage(config: StudyConfig, run: RunFolder, console: Console) -> dict
     child per configuration, and every adapter in the model registry. An unreachable store or
     tracking server does not fail the study: the run is complete locally, one line says so,
     and `procsft sync` publishes it later (publishing twice adds nothing)."""
-    from procsft.store.artifacts import StoreError, open_store
+    from procsft.store.artifacts import StoreError
     from procsft.store.manifest import write_manifest
     from procsft.store.registry import register_adapters
+    from procsft.store.stores import open_store
     from procsft.store.tracking import log_run, resolve_tracking_uri, tracking_unreachable
 
     def kept_locally(reason: str) -> dict[str, Any]:

@@ -6,7 +6,8 @@ are imported where used (MLflow and boto3 load only when called). The local serv
 """
 
 from procsft.hashing import sha256_file
-from procsft.store.artifacts import ArtifactStore, LocalStore, StoreError, open_store
+from procsft.store.artifacts import ArtifactStore, LocalStore, StoreError
 from procsft.store.s3 import S3Store
+from procsft.store.stores import open_store
 
 __all__ = ["ArtifactStore", "LocalStore", "S3Store", "StoreError", "open_store", "sha256_file"]

@@ -12,7 +12,6 @@ import os
 import shutil
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
@@ -170,32 +169,3 @@ def read_credentials(path: Path) -> tuple[str, str]:
         raise StoreError(
             f"{path}: needs [default] aws_access_key_id and aws_secret_access_key"
         ) from None
-
-
-def open_store(target: Any = None) -> ArtifactStore:
-    """Return the store for a URI (`file://…`, `s3://bucket/prefix`, a folder), a `Storage`,
-    or a `StudyConfig`; a config without `storage.artifacts` publishes into its runs_dir."""
-    storage = getattr(target, "storage", target)
-    options: dict[str, Any] = {}
-    if hasattr(storage, "runs_dir"):
-        options = {
-            "endpoint_url": storage.s3_endpoint_url,
-            "region": storage.s3_region,
-            "credentials_file": storage.s3_credentials_file,
-        }
-        target = storage.artifacts or storage.runs_dir
-    if target is None:
-        target = "runs"
-    text = str(target)
-    if text.startswith("s3://"):
-        from procsft.store.s3 import S3Store  # boto3 loads only for an S3 store
-
-        parsed = urlparse(text)
-        if not parsed.netloc:
-            raise StoreError(f"{text}: an S3 URI needs a bucket (s3://bucket/prefix)")
-        return S3Store(parsed.netloc, parsed.path, **options)
-    if text.startswith("file:"):
-        return LocalStore(url2pathname(urlparse(text).path))
-    if "://" in text:
-        raise StoreError(f"{text}: unsupported artifact store (use file://… or s3://…)")
-    return LocalStore(Path(text))
