@@ -58,7 +58,8 @@ EPISODES = 16  # 2 configurations × 2 skills × 2 tasks × 2 conditions
 POST_SHARD = "tiny__post__hot__seed0.jsonl"
 ADAPTER = Path("train/tiny/hot/seed0")
 KEY_ENV = "KILL_RESUME_JUDGE_KEY"
-JUDGE_ANSWERS = 6  # the judge kill: replies answered before it, the others are held
+JUDGE_ANSWERS = 2  # the judge kill: replies answered before it, the others are held (a tiny
+# model that emits only whitespace leaves as few as four distinct grading requests)
 TIMEOUT_S = 300
 
 # Run summary facts that measure one process's wall time, not the run.
