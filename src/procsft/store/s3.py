@@ -40,19 +40,6 @@ _CREDENTIAL_CODES = {
 _MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
 
 
-_CHUNK = 1 << 20
-_MIB = 1 << 20
-# Codes that mean the request itself is wrong: retrying cannot help.
-_CREDENTIAL_CODES = {
-    "InvalidAccessKeyId",
-    "SignatureDoesNotMatch",
-    "AccessDenied",
-    "InvalidToken",
-    "ExpiredToken",
-}
-_MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
-
-
 class S3Store(ArtifactStore):
     """An S3 bucket and prefix, through boto3 (SeaweedFS, MinIO and AWS alike).
 
