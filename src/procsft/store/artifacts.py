@@ -23,7 +23,6 @@ from procsft.store.redact import redact_text
 SHA256_META = "sha256"
 TMP_DIR = ".procsft-tmp"
 _CHUNK = 1 << 20
-_MIB = 1 << 20
 
 
 class StoreError(ProcsftError):
