@@ -8,7 +8,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from procsft.errors import ConfigError
 from procsft.yaml_errors import describe_error
@@ -159,6 +167,60 @@ class Budget(_Strict):
     """Most dollars one run may spend on judges (needs `price`); `null`: no limit."""
 
 
+TEACHER_BACKENDS = ("anthropic", "openai")
+"""Prefixes of a teacher served by an HTTP API: `anthropic:<model>`, `openai:<model>`."""
+
+
+class Distill(ApiClient):
+    """The distill step: a teacher writes a five-step demonstration for every corpus task of the
+    built-in suite, and a filter keeps those it passes (the paper: a frontier teacher's chain of
+    thought, kept only when an LLM judge passed it). The client fields (`base_url`,
+    `api_key_env`, `max_concurrency`, `timeout_s`, `price`) reach an API teacher. Without this
+    section the corpus is the programmatic teacher's, filtered by the extractor."""
+
+    teacher: str = "programmatic"
+    """`programmatic` (the suite's worked solutions, offline), `anthropic:<model>` or
+    `openai:<model>` (an API model), or a local model source served by `compute.engine`."""
+    revision: str | None = None
+    """Hub revision of a local teacher model; part of the teacher's inference path."""
+    decoding: Decoding = Decoding(max_new_tokens=512)
+    """The teacher's decoding: greedy, and room for a whole five-step solution."""
+    judge: Name | Scorer | None = None
+    """The LLM judge that filters demonstrations: the name of an `llm` entry of `scorers`, or a
+    scorer of its own; `null`: the extractor alone (it rejects every rubric task)."""
+    judge_tasks: Literal["rubric", "all"] = "rubric"
+    """`rubric`: the extractor filters reference tasks and the judge rubric tasks; `all`: the
+    judge filters every demonstration, as the paper did."""
+    budget: Budget = Budget()
+    """Spending cap over the teacher's and the judge's requests; reaching it stops the step
+    cleanly (exit 6) with what was paid for kept."""
+
+    @property
+    def teacher_backend(self) -> Literal["programmatic", "anthropic", "openai", "local"]:
+        """Return what serves the teacher: the suite's solutions, an HTTP API, a local engine."""
+        if self.teacher == "programmatic":
+            return "programmatic"
+        prefix = self.teacher.split(":", 1)[0]
+        return prefix if prefix in TEACHER_BACKENDS else "local"  # type: ignore[return-value]
+
+    @property
+    def teacher_model(self) -> str:
+        """Return the teacher's model: the provider id of an API teacher, else `teacher`."""
+        if self.teacher_backend in TEACHER_BACKENDS:
+            return self.teacher.split(":", 1)[1]
+        return self.teacher
+
+    @model_validator(mode="after")
+    def _judge_is_an_llm(self) -> Distill:
+        if self.teacher_backend in TEACHER_BACKENDS and not self.teacher_model:
+            raise ValueError(f"`teacher: {self.teacher}` names no model after the colon")
+        if isinstance(self.judge, Scorer) and self.judge.kind != "llm":
+            raise ValueError("`judge` filters with an LLM: it needs `kind: llm`")
+        if self.judge_tasks == "all" and self.judge is None:
+            raise ValueError("`judge_tasks: all` needs a `judge`")
+        return self
+
+
 class Analysis(_Strict):
     resamples: int = Field(2000, ge=100)
     """Bootstrap resamples per interval."""
@@ -280,6 +342,9 @@ class StudyConfig(_Strict):
     """Where outputs and caches live (not part of the fingerprint)."""
     compute: Compute = Compute()
     """Device, dtype and batching."""
+    distill: Distill | None = None
+    """The distill step (teacher, decoding, judge filter, budget); `null`: no distill step,
+    the built-in suite's programmatic corpus is trained on."""
 
     @field_validator("students", "references", "recipes", "scorers")
     @classmethod
@@ -298,6 +363,30 @@ class StudyConfig(_Strict):
         if not items:
             raise ValueError("must not be empty")
         return items
+
+    @model_validator(mode="after")
+    def _distill_judge_is_configured(self) -> StudyConfig:
+        judge = self.distill.judge if self.distill else None
+        if isinstance(judge, str):
+            found = [s for s in self.scorers if s.name == judge]
+            if not found or found[0].kind != "llm":
+                raise ValueError(f"distill.judge: {judge!r} names no `llm` entry of `scorers`")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _omit_absent_distill(self, handler: Any) -> dict[str, Any]:
+        # Configs without the section keep their dump, and so their fingerprint and run folder.
+        data = handler(self)
+        if self.distill is None:
+            data.pop("distill", None)
+        return data
+
+    def distill_judge(self) -> Scorer | None:
+        """Return the LLM judge that filters demonstrations (a named scorer resolved)."""
+        judge = self.distill.judge if self.distill else None
+        if isinstance(judge, str):
+            return next(s for s in self.scorers if s.name == judge)
+        return judge
 
     @model_validator(mode="after")
     def _references_for_reference_stage(self) -> StudyConfig:
