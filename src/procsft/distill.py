@@ -158,9 +158,11 @@ def teach(
     planned = {t.task_id: r.messages for t, r in zip(tasks, requests, strict=True)}
     decoding = teacher.decoding.model_dump()
     log.forget(
-        lambda d: d.teacher != teacher.teacher_id
-        or d.messages != planned.get(d.task_id)
-        or any(d.path.get(key) != value for key, value in decoding.items())
+        lambda d: (
+            d.teacher != teacher.teacher_id
+            or d.messages != planned.get(d.task_id)
+            or any(d.path.get(key) != value for key, value in decoding.items())
+        )
     )
     size = teacher.batch_size
     batches = [range(i, min(i + size, len(tasks))) for i in range(0, len(tasks), size)]
