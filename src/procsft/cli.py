@@ -246,7 +246,7 @@ def _validate(args: argparse.Namespace) -> None:
 
 
 def _distill(args: argparse.Namespace) -> None:
-    from procsft.stages.distill import distill_settings, distill_suite
+    from procsft.stages.distill import distill_suite
 
     if args.config is None:
         counts = distill_suite(args.suite, args.teacher or "programmatic", args.out)
@@ -257,7 +257,7 @@ def _distill(args: argparse.Namespace) -> None:
         config = load_config(args.config)
         counts = distill_suite(
             args.suite,
-            distill_settings(config, args.teacher),
+            config.distill_settings(args.teacher),
             args.out,
             cache_dir(config),
             judge=config.distill_judge(),

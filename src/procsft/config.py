@@ -381,6 +381,13 @@ class StudyConfig(_Strict):
             data.pop("distill", None)
         return data
 
+    def distill_settings(self, teacher: str | None = None) -> Distill:
+        """Return the `distill:` section (its defaults without one), `teacher` overriding."""
+        settings = self.distill or Distill()
+        if teacher:
+            settings = Distill.model_validate(settings.model_dump() | {"teacher": teacher})
+        return settings
+
     def distill_judge(self) -> Scorer | None:
         """Return the LLM judge that filters demonstrations (a named scorer resolved)."""
         judge = self.distill.judge if self.distill else None

@@ -157,14 +157,6 @@ def _judge_path(judge: JudgeFilter | None) -> dict[str, Any] | None:
     return path | {"path_fingerprint": path_fingerprint(path)}
 
 
-def distill_settings(config: StudyConfig, teacher: str | None = None) -> Distill:
-    """Return the config's `distill:` section (defaults without one), `teacher` overriding."""
-    settings = config.distill or Distill()
-    if teacher is not None:
-        settings = Distill.model_validate(settings.model_dump() | {"teacher": teacher})
-    return settings
-
-
 def distill_stage(config: StudyConfig, run: RunFolder, teacher: str | None = None) -> dict:
     """Replace the run's corpus by what the teacher writes and the filter passes."""
     from procsft.stages.suite import cache_dir
@@ -172,7 +164,7 @@ def distill_stage(config: StudyConfig, run: RunFolder, teacher: str | None = Non
     suite = run.holdout.parent
     counts = distill_suite(
         suite,
-        distill_settings(config, teacher),
+        config.distill_settings(teacher),
         cache=cache_dir(config),
         judge=config.distill_judge(),
         compute=config.compute,
