@@ -95,10 +95,16 @@ def _parser() -> argparse.ArgumentParser:
     distill.add_argument("--suite", type=Path, required=True, help="built suite folder")
     distill.add_argument(
         "--teacher",
-        default="programmatic",
-        help="`programmatic` (offline) or a model source for the transformers engine",
+        help="`programmatic` (offline), `anthropic:<model>`, `openai:<model>` or a local model "
+        "source (default: the config's `distill.teacher`, else programmatic)",
     )
     distill.add_argument("--out", type=Path, help="where corpus.jsonl goes (default: --suite)")
+    distill.add_argument(
+        "--config",
+        type=Path,
+        help="study config whose `distill:` section (teacher, decoding, judge, budget), "
+        "`compute` and cache apply",
+    )
 
     # Listed for --help; `main` hands its arguments to the entry point that adds it (procsft_kfp).
     commands.add_parser(
@@ -177,6 +183,8 @@ def _train(args: argparse.Namespace) -> None:
     console = Console()
     run = open_run(config, args.config)
     stages.suite_stage(config, run)
+    if config.distill is not None:
+        stages.distill_stage(config, run)
     stages.validate_stage(config, run, console)
     adapters = stages.train_stage(config, run, console, student, args.recipe, args.seed)
     if not adapters:
@@ -240,9 +248,24 @@ def _validate(args: argparse.Namespace) -> None:
 def _distill(args: argparse.Namespace) -> None:
     from procsft.stages.distill import distill_suite
 
-    counts = distill_suite(args.suite, args.teacher, args.out)
+    if args.config is None:
+        counts = distill_suite(args.suite, args.teacher or "programmatic", args.out)
+    else:
+        from procsft.config import load_config
+        from procsft.stages.suite import cache_dir
+
+        config = load_config(args.config)
+        counts = distill_suite(
+            args.suite,
+            config.distill_settings(args.teacher),
+            args.out,
+            cache_dir(config),
+            judge=config.distill_judge(),
+            compute=config.compute,
+        )
     print(
-        f"kept {counts['kept']}, rejected {counts['rejected']}; per skill in {counts['manifest']}"
+        f"kept {counts['kept']}, rejected {counts['rejected']} ({counts['judged']} judged); "
+        f"per skill in {counts['manifest']}"
     )
 
 

@@ -8,8 +8,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
+from procsft.config_sections import Compute, Storage, Subset, Suite
+from procsft.config_sections import Strict as _Strict
 from procsft.errors import ConfigError
 from procsft.yaml_errors import describe_error
 
@@ -17,10 +25,6 @@ Phase = Literal["pre", "post", "reference"]
 """What a configuration runs: base weights (`pre`), base + SFT adapter (`post`), an API model."""
 Condition = Literal["baseline", "curated"]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=64)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class Student(_Strict):
@@ -159,6 +163,60 @@ class Budget(_Strict):
     """Most dollars one run may spend on judges (needs `price`); `null`: no limit."""
 
 
+TEACHER_BACKENDS = ("anthropic", "openai")
+"""Prefixes of a teacher served by an HTTP API: `anthropic:<model>`, `openai:<model>`."""
+
+
+class Distill(ApiClient):
+    """The distill step: a teacher writes a five-step demonstration for every corpus task of the
+    built-in suite, and a filter keeps those it passes (the paper: a frontier teacher's chain of
+    thought, kept only when an LLM judge passed it). The client fields (`base_url`,
+    `api_key_env`, `max_concurrency`, `timeout_s`, `price`) reach an API teacher. Without this
+    section the corpus is the programmatic teacher's, filtered by the extractor."""
+
+    teacher: str = "programmatic"
+    """`programmatic` (the suite's worked solutions, offline), `anthropic:<model>` or
+    `openai:<model>` (an API model), or a local model source served by `compute.engine`."""
+    revision: str | None = None
+    """Hub revision of a local teacher model; part of the teacher's inference path."""
+    decoding: Decoding = Decoding(max_new_tokens=512)
+    """The teacher's decoding: greedy, and room for a whole five-step solution."""
+    judge: Name | Scorer | None = None
+    """The LLM judge that filters demonstrations: the name of an `llm` entry of `scorers`, or a
+    scorer of its own; `null`: the extractor alone (it rejects every rubric task)."""
+    judge_tasks: Literal["rubric", "all"] = "rubric"
+    """`rubric`: the extractor filters reference tasks and the judge rubric tasks; `all`: the
+    judge filters every demonstration, as the paper did."""
+    budget: Budget = Budget()
+    """Spending cap over the teacher's and the judge's requests; reaching it stops the step
+    cleanly (exit 6) with what was paid for kept."""
+
+    @property
+    def teacher_backend(self) -> Literal["programmatic", "anthropic", "openai", "local"]:
+        """Return what serves the teacher: the suite's solutions, an HTTP API, a local engine."""
+        if self.teacher == "programmatic":
+            return "programmatic"
+        prefix = self.teacher.split(":", 1)[0]
+        return prefix if prefix in TEACHER_BACKENDS else "local"  # type: ignore[return-value]
+
+    @property
+    def teacher_model(self) -> str:
+        """Return the teacher's model: the provider id of an API teacher, else `teacher`."""
+        if self.teacher_backend in TEACHER_BACKENDS:
+            return self.teacher.split(":", 1)[1]
+        return self.teacher
+
+    @model_validator(mode="after")
+    def _judge_is_an_llm(self) -> Distill:
+        if self.teacher_backend in TEACHER_BACKENDS and not self.teacher_model:
+            raise ValueError(f"`teacher: {self.teacher}` names no model after the colon")
+        if isinstance(self.judge, Scorer) and self.judge.kind != "llm":
+            raise ValueError("`judge` filters with an LLM: it needs `kind: llm`")
+        if self.judge_tasks == "all" and self.judge is None:
+            raise ValueError("`judge_tasks: all` needs a `judge`")
+        return self
+
+
 class Analysis(_Strict):
     resamples: int = Field(2000, ge=100)
     """Bootstrap resamples per interval."""
@@ -171,82 +229,6 @@ class Analysis(_Strict):
     "roughly uniform" in the prediction check."""
     seed: int = 0
     """Seed of the bootstrap."""
-
-
-class Suite(_Strict):
-    seed: int = 0
-    """Seed of the task generators; the same seed gives byte-identical suite files."""
-    tasks_per_skill: int = Field(5, ge=1)
-    """Holdout tasks per skill (the paper: 5)."""
-    corpus_per_skill: int = Field(9, ge=0)
-    """Corpus tasks per skill (9 × 40 = 360 ≥ the paper's 353 rows)."""
-    skills: Path | None = None
-    """Your own skills JSONL instead of the built-in suite (with `holdout`)."""
-    holdout: Path | None = None
-    """Your own holdout JSONL (with `skills`)."""
-    corpus: Path | None = None
-    """Your own corpus JSONL; optional, needed for SFT."""
-    leakage_threshold: float = Field(0.9, gt=0, le=1)
-    """Word-3-gram overlap at which a corpus task counts as a copy of a holdout task."""
-    max_file_mb: int = Field(256, ge=1)
-    """Largest row file accepted, in MB; larger files are refused, not half-read."""
-
-    @model_validator(mode="after")
-    def _user_files_together(self) -> Suite:
-        if (self.skills is None) != (self.holdout is None):
-            raise ValueError("`skills` and `holdout` go together: give both or neither")
-        if self.corpus is not None and self.skills is None:
-            raise ValueError("`corpus` needs `skills` and `holdout`")
-        return self
-
-    @property
-    def user_files(self) -> dict[str, Path]:
-        files = {"skills": self.skills, "holdout": self.holdout, "corpus": self.corpus}
-        return {name: path for name, path in files.items() if path is not None}
-
-
-class Subset(_Strict):
-    skills: list[str] | None = None
-    """Only these skill ids (smoke runs); `null` keeps every skill."""
-    tasks_per_skill: int | None = Field(None, ge=1)
-    """Keep the first N holdout tasks of each skill; `null` keeps all."""
-    corpus_rows: int | None = Field(None, ge=1)
-    """Train on N corpus rows, taken round-robin over skills; `null` trains on all."""
-
-
-class Storage(_Strict):
-    runs_dir: Path = Path("runs")
-    """Where run folders go (relative to the current directory)."""
-    cache_dir: Path | None = None
-    """Model cache; `null` means `$PROCSFT_CACHE` or `~/.cache/procsft`."""
-    artifacts: str | None = None
-    """Artifact store for finished runs: `file:///dir` or `s3://bucket/prefix`; `null`: runs_dir."""
-    s3_endpoint_url: str | None = None
-    """S3 endpoint (SeaweedFS, MinIO); `null`: `$AWS_ENDPOINT_URL_S3`, `$AWS_ENDPOINT_URL`, AWS."""
-    s3_region: str | None = None
-    """S3 region; `null`: `$AWS_REGION`, `$AWS_DEFAULT_REGION` or `us-east-1`."""
-    s3_credentials_file: Path | None = None
-    """AWS-style credentials file (`[default]` section); wins over the `AWS_*` variables."""
-    tracking_uri: str | None = None
-    """MLflow tracking URI; `null`: `$MLFLOW_TRACKING_URI` or `sqlite:///<runs_dir>/_mlflow/…`."""
-    experiment: str | None = None
-    """MLflow experiment name; `null`: the study name."""
-
-
-class Compute(_Strict):
-    engine: Literal["transformers", "vllm"] = "transformers"
-    """Engine for student models; part of the inference path (vLLM needs the GPU image)."""
-    device: Literal["auto", "cpu", "cuda"] = "auto"
-    """`auto` takes CUDA when present."""
-    dtype: Literal["float32", "bfloat16", "float16"] = "float32"
-    """Weights and activations; part of the inference path (bf16 flips near-tie tokens)."""
-    batch_size: int = Field(8, ge=1)
-    """Prompts generated together (left-padded)."""
-    threads: int | None = Field(None, ge=1)
-    """torch intra-op threads; `null` leaves torch's default."""
-    checkpoint_every: int | None = Field(None, ge=1)
-    """Training checkpoint interval in optimizer steps; a killed training resumes from the
-    last one. `null`: no checkpoints."""
 
 
 class StudyConfig(_Strict):
@@ -280,6 +262,9 @@ class StudyConfig(_Strict):
     """Where outputs and caches live (not part of the fingerprint)."""
     compute: Compute = Compute()
     """Device, dtype and batching."""
+    distill: Distill | None = None
+    """The distill step (teacher, decoding, judge filter, budget); `null`: no distill step,
+    the built-in suite's programmatic corpus is trained on."""
 
     @field_validator("students", "references", "recipes", "scorers")
     @classmethod
@@ -298,6 +283,37 @@ class StudyConfig(_Strict):
         if not items:
             raise ValueError("must not be empty")
         return items
+
+    @model_validator(mode="after")
+    def _distill_judge_is_configured(self) -> StudyConfig:
+        judge = self.distill.judge if self.distill else None
+        if isinstance(judge, str):
+            found = [s for s in self.scorers if s.name == judge]
+            if not found or found[0].kind != "llm":
+                raise ValueError(f"distill.judge: {judge!r} names no `llm` entry of `scorers`")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _omit_absent_distill(self, handler: Any) -> dict[str, Any]:
+        # Configs without the section keep their dump, and so their fingerprint and run folder.
+        data = handler(self)
+        if self.distill is None:
+            data.pop("distill", None)
+        return data
+
+    def distill_settings(self, teacher: str | None = None) -> Distill:
+        """Return the `distill:` section (its defaults without one), `teacher` overriding."""
+        settings = self.distill or Distill()
+        if teacher:
+            settings = Distill.model_validate(settings.model_dump() | {"teacher": teacher})
+        return settings
+
+    def distill_judge(self) -> Scorer | None:
+        """Return the LLM judge that filters demonstrations (a named scorer resolved)."""
+        judge = self.distill.judge if self.distill else None
+        if isinstance(judge, str):
+            return next(s for s in self.scorers if s.name == judge)
+        return judge
 
     @model_validator(mode="after")
     def _references_for_reference_stage(self) -> StudyConfig:

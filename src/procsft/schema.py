@@ -96,6 +96,28 @@ class CorpusRow(Row):
     """Why the judge passed or failed it."""
 
 
+class Demonstration(Row):
+    key_field = "task_id"
+    task_id: str = Field(min_length=1)
+    """The corpus task the teacher solved."""
+    skill_id: str = Field(min_length=1)
+    """The task's skill."""
+    teacher: str = Field(min_length=1)
+    """The teacher (`programmatic`, `anthropic:<model>`, `openai:<model>` or a model source)."""
+    messages: list[dict[str, str]]
+    """The chat messages sent to the teacher (the `curated` prompt of the task)."""
+    response: str
+    """The teacher's reply, before any filter looked at it."""
+    finish_reason: Literal["stop", "length"]
+    """`stop` at end of turn, `length` at the token budget."""
+    prompt_tokens: int
+    completion_tokens: int
+    path_fingerprint: str
+    """sha256 of `path`."""
+    path: dict[str, Any]
+    """The teacher's inference path (engine, model, prompt and decoding)."""
+
+
 class Episode(Row):
     key_field = "episode_id"
     episode_id: str

@@ -24,6 +24,11 @@ def check_runnable(config: StudyConfig, source: Path) -> None:
     """Refuse, before any folder is made, what the config asks for but cannot run."""
     if not config.suite.user_files:
         select_skills(config.subset.skills)
+    if config.distill is not None and config.suite.user_files:
+        raise ConfigError(
+            f"{source}: distill: the teacher solves the built-in suite's corpus tasks; "
+            "your own suite files have none (give `suite.corpus` instead)"
+        )
     if "post" in config.stages and any(r.method != "lora" for r in config.recipes):
         raise ConfigError(f"{source}: recipes: stage `post` rolls out adapters: use method lora")
 
@@ -49,6 +54,8 @@ def run_study(
     run = open_run(config, source, run_id)
     console.print(f"run folder: {run.root}")
     stages.suite_stage(config, run)
+    if config.distill is not None:
+        stages.distill_stage(config, run)
     stages.validate_stage(config, run, console)
     stages.train_stage(config, run, console)
     stages.rollout_stage(config, run)

@@ -19,7 +19,7 @@ from typing import Any
 
 from procsft.atomic import write_text_atomic
 from procsft.errors import DataError, ExitCode, ProcsftError
-from procsft.judge.extractor import extract_answer
+from procsft.judge.extractor import ends_with_answer_line
 from procsft.leakage import DEFAULT_THRESHOLD, Leak, LeakIndex
 from procsft.prompt import build_messages
 from procsft.schema import CorpusRow, R, Skill, Task, parse_line
@@ -166,11 +166,6 @@ class _Checker:
             )
 
 
-def _ends_with_answer_line(response: str) -> bool:
-    last = response.strip().splitlines()[-1] if response.strip() else ""
-    return extract_answer(last) is not None
-
-
 # fmt: off  (the expectation tables read best one expectation per line)
 def validate_suite(
     skills_path: Path,
@@ -301,7 +296,7 @@ def validate_suite(
                     "task_id": c.task_id,
                     "skill_id": c.skill_id,
                     "verdict": c.verdict,
-                    "answer_line": _ends_with_answer_line(c.response),
+                    "answer_line": ends_with_answer_line(c.response),
                     "tokens": tokens[i],
                     "leaked": c.row_id in leaked,
                 }

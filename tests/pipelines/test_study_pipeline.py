@@ -137,3 +137,31 @@ def test_distillation_comes_before_validation(paper, tmp_path):
     assert tasks["distill"]["inputs"]["parameters"]["teacher"] == {
         "runtimeValue": {"constant": "programmatic"}
     }
+
+
+@pytest.mark.parametrize(
+    ("teacher", "image", "cached", "gpu"),
+    [
+        ("anthropic:claude-opus-4", "procsft-base", False, False),
+        ("programmatic", "procsft-base", False, False),  # its judge is an API model
+        ("./models/teacher", "procsft-train", False, True),
+    ],
+)
+def test_a_distill_section_adds_its_step_where_its_teacher_runs(
+    paper, tmp_path, teacher, image, cached, gpu
+):
+    judge = {"name": "opus-judge", "kind": "llm", "backend": "anthropic", "model": "claude"}
+    data = paper.model_dump(mode="json") | {
+        "distill": {"teacher": teacher, "judge": judge, "judge_tasks": "all"}
+    }
+    spec, platform = compile_ir(build_pipeline(StudyConfig.model_validate(data)), tmp_path)
+    tasks = _tasks(spec)
+    assert tasks["validate"]["dependentTasks"] == ["distill"]
+    executor = spec["deploymentSpec"]["executors"]["exec-distill"]
+    assert image in executor["container"]["image"]
+    assert ("accelerator" in executor["container"]["resources"]) == gpu
+    assert tasks["distill"]["cachingOptions"] == ({"enableCache": True} if cached else {})
+    assert tasks["distill"]["retryPolicy"]["maxRetryCount"] == 3
+    kubernetes = platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
+    (secret,) = kubernetes["exec-distill"]["secretAsEnv"]
+    assert "ANTHROPIC_API_KEY" in {m["envVar"] for m in secret["keyToEnv"]}

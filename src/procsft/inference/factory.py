@@ -1,11 +1,11 @@
-"""Build the Generator for a configuration: a student on a local engine, or a model behind an
-HTTP API (references and LLM judges)."""
+"""Build the Generator for a configuration: a student (or a local teacher) on a local engine,
+or a model behind an HTTP API (references, LLM judges and API teachers)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from procsft.config import ApiClient, Compute, Student
+from procsft.config import ApiClient, Compute, Distill, Student
 from procsft.inference.models import resolve_model
 from procsft.inference.protocol import Generator
 
@@ -14,7 +14,18 @@ def student_generator(
     student: Student, compute: Compute, cache_dir: Path, adapter: Path | None = None
 ) -> Generator:
     """Return the configured local engine serving `student` (with `adapter` when given)."""
-    resolved = resolve_model(student.source, student.revision, cache_dir)
+    return model_generator(student.source, student.revision, compute, cache_dir, adapter)
+
+
+def model_generator(
+    source: str,
+    revision: str | None,
+    compute: Compute,
+    cache_dir: Path,
+    adapter: Path | None = None,
+) -> Generator:
+    """Return the configured local engine (`compute.engine`) serving the model `source`."""
+    resolved = resolve_model(source, revision, cache_dir)
     if compute.engine == "vllm":
         from procsft.inference.vllm_backend import VllmGenerator
 
@@ -46,3 +57,11 @@ def api_generator(backend: str, model: str, client: ApiClient) -> Generator:
     from procsft.inference.openai_backend import OpenAIGenerator
 
     return OpenAIGenerator(model, **options)
+
+
+def teacher_generator(distill: Distill, compute: Compute, cache_dir: Path) -> Generator:
+    """Return the engine serving a model teacher: its HTTP API, or the local engine. (The
+    programmatic teacher is made from the suite's solutions, `procsft.suite.files`.)"""
+    if distill.teacher_backend in ("anthropic", "openai"):
+        return api_generator(distill.teacher_backend, distill.teacher_model, distill)
+    return model_generator(distill.teacher, distill.revision, compute, cache_dir)

@@ -37,6 +37,12 @@ def extract_answer(response: str, lenient: bool = False) -> str | None:
     return None
 
 
+def ends_with_answer_line(response: str) -> bool:
+    """Return whether the last line of `response` is an `ANSWER:` line (the corpus format)."""
+    last = response.strip().splitlines()[-1] if response.strip() else ""
+    return extract_answer(last) is not None
+
+
 def score_extractor(
     episode: Episode, task: Task, scorer: str = "extractor", lenient: bool = False
 ) -> Verdict:

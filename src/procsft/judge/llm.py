@@ -232,6 +232,18 @@ def _verdict(episode: Episode, scorer: str, passed: bool | None, reason: str, te
 JUDGE_ERROR = "judge error: "
 
 
+@dataclass(frozen=True)
+class Grade:
+    """A judge's decision on one graded response: `passed` is `None` when undecided (no verdict
+    line, or a request that failed: `reason` then begins with `JUDGE_ERROR`)."""
+
+    index: int
+    """Position of the response in the list that was graded."""
+    passed: bool | None
+    reason: str
+    judge_output: str | None
+
+
 def judge_episodes(
     episodes: Sequence[Episode],
     tasks: dict[str, Task],
@@ -246,43 +258,81 @@ def judge_episodes(
     chunk: int,
     emit: Callable[[list[Verdict]], None],
 ) -> None:
-    """Judge `episodes`, passing verdicts to `emit` `chunk` at a time; cached verdicts cost
-    nothing, identical grading requests are sent once, and the generator is made only when a
-    reply is missing. Each reply is cached and entered in `ledger` the moment it arrives, so a
-    kill loses no paid-for verdict: the rerun finds it in the cache. Once the budget is spent
-    no request starts; those in flight finish and are kept, then BudgetExceeded stops the stage.
+    """Judge `episodes`, passing verdicts to `emit` `chunk` at a time (see `judge_responses`)."""
+
+    def verdicts(grades: list[Grade]) -> None:
+        emit(
+            [
+                _verdict(episodes[g.index], scorer, g.passed, g.reason, g.judge_output)
+                for g in grades
+            ]
+        )
+
+    judge_responses(
+        [(tasks[e.task_id], e.response) for e in episodes],
+        scorer,
+        make_generator,
+        judge_path=judge_path,
+        cache=cache,
+        spend=spend,
+        ledger=ledger,
+        max_new_tokens=max_new_tokens,
+        chunk=chunk,
+        emit=verdicts,
+    )
+
+
+def judge_responses(
+    graded: Sequence[tuple[Task, str]],
+    scorer: str,
+    make_generator: Callable[[], Generator],
+    *,
+    judge_path: dict[str, Any],
+    cache: VerdictCache,
+    spend: JudgeSpend,
+    ledger: SpendLedger,
+    max_new_tokens: int,
+    chunk: int,
+    emit: Callable[[list[Grade]], None],
+) -> None:
+    """Judge each (task, response) of `graded` (episodes, or a teacher's demonstrations),
+    passing grades to `emit` `chunk` at a time; cached verdicts cost nothing, identical grading
+    requests are sent once, and the generator is made only when a reply is missing. Each reply
+    is cached and entered in `ledger` the moment it arrives, so a kill loses no paid-for
+    verdict: the rerun finds it in the cache. Once the budget is spent no request starts; those
+    in flight finish and are kept, then BudgetExceeded stops the stage.
 
     `judge_path` identifies the judge for the cache (engine, model, endpoint) before it loads.
     """
-    requests = [judge_request(tasks[e.task_id], e.response, max_new_tokens) for e in episodes]
+    requests = [judge_request(task, response, max_new_tokens) for task, response in graded]
     keys = [cache_key(judge_path, r) for r in requests]
     replies = [cache.get(k) for k in keys]
-    waiting: dict[str, list[int]] = {}  # a missing reply's key → the episodes it answers
+    waiting: dict[str, list[int]] = {}  # a missing reply's key → the responses it answers
     for i, reply in enumerate(replies):
         if reply is None:
             waiting.setdefault(keys[i], []).append(i)
 
-    def verdict(i: int) -> Verdict:
+    def grade(i: int) -> Grade:
         reply = replies[i]
         if reply["error"] is not None:
-            return _verdict(episodes[i], scorer, None, JUDGE_ERROR + reply["error"], None)
+            return Grade(i, None, JUDGE_ERROR + reply["error"], None)
         passed, reason = parse_verdict(reply["text"])
-        return _verdict(episodes[i], scorer, passed, reason, reply["text"])
+        return Grade(i, passed, reason, reply["text"])
 
-    emit([verdict(i) for i, reply in enumerate(replies) if reply is not None])
+    emit([grade(i) for i, reply in enumerate(replies) if reply is not None])
     if not waiting:
         return
     if reason := spend.spent(ledger):
         raise BudgetExceeded(reason)
     todo = list(waiting)
-    pending: list[Verdict] = []
+    pending: list[Grade] = []
 
     def keep(j: int, generation: Generation) -> None:
         ledger.add(scorer, todo[j], generation)
         reply = _reply(generation, todo[j], cache)
         for i in waiting[todo[j]]:
             replies[i] = reply
-            pending.append(verdict(i))
+            pending.append(grade(i))
         if len(pending) >= chunk:
             emit(pending[:])
             pending.clear()

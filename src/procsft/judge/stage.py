@@ -7,7 +7,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from procsft.config import Scorer, StudyConfig
+from procsft.config import Compute, Scorer, StudyConfig
 from procsft.inference.factory import api_generator
 from procsft.inference.models import default_cache_dir, resolve_model
 from procsft.judge.extractor import score_extractor
@@ -109,27 +109,31 @@ def judge_engine(config: StudyConfig, scorer: Scorer) -> tuple[dict, Callable, i
     """Return an LLM judge's identity (for the verdict cache), a maker of its generator, and
     its chunk: the episodes per call of a local judge (one padded batch), the verdict rows per
     write of an API judge (whose requests flow without batches)."""
+    return scorer_engine(scorer, config.compute, config.storage.cache_dir or default_cache_dir())
+
+
+def scorer_engine(scorer: Scorer, compute: Compute, cache: Path) -> tuple[dict, Callable, int]:
+    """Return `judge_engine` for a judge outside a study's scorers (the distill filter's)."""
     if scorer.backend == "transformers":
         from procsft.inference.transformers_backend import TransformersGenerator
 
-        cache = config.storage.cache_dir or default_cache_dir()
         resolved = resolve_model(scorer.model, None, cache)
         identity = {
             "engine": "transformers",
             "model_id": resolved.model_id,
             "weights_sha256": resolved.weights_sha256,
-            "dtype": config.compute.dtype,
+            "dtype": compute.dtype,
         }
         maker = partial(
             TransformersGenerator,
             resolved,
-            dtype=config.compute.dtype,
-            device=config.compute.device,
+            dtype=compute.dtype,
+            device=compute.device,
         )
         if scorer.verdict == "forced":
             identity["verdict"] = "forced"
             maker = _forced(maker)
-        return identity, maker, config.compute.batch_size
+        return identity, maker, compute.batch_size
     identity = {"engine": scorer.backend, "model_id": scorer.model, "base_url": scorer.base_url}
     maker = partial(api_generator, scorer.backend, scorer.model, scorer)
     return identity, maker, 4 * scorer.max_concurrency

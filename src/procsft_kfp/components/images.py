@@ -7,9 +7,10 @@ REGISTRY = "ghcr.io/procsft"
 TAG = version("procsft")  # images are built from this package version, so they move together
 
 BASE_IMAGE = f"{REGISTRY}/procsft-base:{TAG}"
-"""CPU: validate, judge, analyze, publish, reference rollouts (API calls)."""
+"""CPU: validate, judge, analyze, publish, reference rollouts (API calls), distillation with the
+programmatic or an API teacher."""
 TRAIN_IMAGE = f"{REGISTRY}/procsft-train:{TAG}"
-"""CUDA torch with TRL, PEFT and bitsandbytes: SFT, distillation with a model teacher."""
+"""CUDA torch with TRL, PEFT and bitsandbytes: SFT, distillation with a local model teacher."""
 ROLLOUT_IMAGE = f"{REGISTRY}/procsft-rollout:{TAG}"
 """vLLM: student rollouts."""
 

@@ -10,9 +10,15 @@ S3_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 
 
 def api_key_envs(config: StudyConfig) -> list[str]:
-    """Return the variables the config's references and API judges read their keys from."""
-    clients = [*config.references, *(s for s in config.scorers if s.backend in DEFAULT_KEY_ENV)]
-    return sorted({c.api_key_env or DEFAULT_KEY_ENV[c.backend] for c in clients})
+    """Return the variables the config's references, API judges and API teacher read their
+    keys from."""
+    judges = [*config.scorers, *filter(None, [config.distill_judge()])]
+    clients = [*config.references, *(s for s in judges if s.backend in DEFAULT_KEY_ENV)]
+    names = {c.api_key_env or DEFAULT_KEY_ENV[c.backend] for c in clients}
+    distill = config.distill
+    if distill is not None and distill.teacher_backend in DEFAULT_KEY_ENV:
+        names.add(distill.api_key_env or DEFAULT_KEY_ENV[distill.teacher_backend])
+    return sorted(names)
 
 
 def use_env_secret(task: dsl.PipelineTask, secret: str, names: list[str]) -> dsl.PipelineTask:

@@ -40,8 +40,8 @@ def build_pipeline(
 ) -> GraphComponent:
     """Return the pipeline of `config`. Its fan-out (students, adapters, references) is fixed
     here; its `config_yaml` parameter defaults to `config`, and the validate step refuses one
-    that plans other configurations. `distill_teacher` adds a step that re-distills the corpus
-    with that teacher before validation."""
+    that plans other configurations. A `distill:` section in `config` (or `distill_teacher`,
+    which overrides its teacher) adds a step that re-distills the corpus before validation."""
     configurations = plan.configurations(config)
     students = list(dict.fromkeys(c.student for c in configurations if c.phase != "reference"))
     # Every student gets the same adapters (recipes × seeds): one inner loop serves them all.
@@ -88,19 +88,31 @@ def build_pipeline(
             """Return `task` with the API keys and retries, never cached: a rerun asks again."""
             return retry_api_errors(use_api_keys(step(task), api_keys_secret, config))
 
+        def distill_step(task: dsl.PipelineTask) -> dsl.PipelineTask:
+            """Return the distill task where its teacher runs: a local model on the GPU pool,
+            the programmatic teacher (no model) or an API teacher in the CPU image."""
+            settings = config.distill_settings(distill_teacher)
+            judge = config.distill_judge()
+            calls_api = settings.teacher_backend in ("anthropic", "openai") or (
+                judge is not None and judge.backend != "transformers"
+            )
+            if settings.teacher_backend == "local":
+                task = gpu_step(task, images.train, TRAIN_STEP)
+            else:
+                task = step(task, cached=True)
+            if calls_api:  # an API's replies are no function of the inputs: never cached
+                task = retry_api_errors(use_api_keys(task, api_keys_secret, config))
+                task = cache(task, deterministic=False)
+            return task
+
         exit_task = step(record_failure(**run, tracking_uri=tracking_uri))
         use_s3_credentials(exit_task, s3_secret)
         with dsl.ExitHandler(exit_task, name="study"):
             # Not cached: it is cheap, and it (re)creates the run folder a cache hit would skip.
             gate = step(validate(**run, plan=[c.name for c in configurations]))
-            if distill_teacher:
-                teach = distill(**run, teacher=distill_teacher)
-                programmatic = distill_teacher == "programmatic"  # needs no model, so no GPU
-                gate.after(
-                    step(teach, cached=True)
-                    if programmatic
-                    else gpu_step(teach, images.train, TRAIN_STEP)
-                )
+            if distill_teacher or config.distill is not None:
+                teach = distill(**run, teacher=distill_teacher or "")
+                gate.after(distill_step(teach))
             rollouts = []
             if students:
                 with dsl.ParallelFor(students, name="students") as student:
