@@ -35,16 +35,23 @@ def judge_all(
     tasks: Sequence[Task],
     episodes: Sequence[Episode],
     verdicts_path: Path,
+    *,
+    rescore: bool = False,
 ) -> tuple[list[Verdict], dict[str, Any]]:
     """Score every episode with every configured scorer; return the verdicts and stage facts.
 
     Resumable: verdicts already in `verdicts_path` are kept, cached LLM verdicts cost nothing,
     and verdicts that failed with a judge error are asked again. What each judge paid for is
     entered in `<verdicts>.spend.jsonl` beside them, across every process of the run.
+    `rescore` makes every verdict again instead of keeping the file's rows (they may come from
+    other scorers of the same name, or another prompt version): the cache still answers every
+    grading request it holds, so an unchanged judge sends nothing.
     """
     by_id = {t.task_id: t for t in tasks}
     log = RowLog(verdicts_path, Verdict)
     retried = log.forget(is_judge_error)
+    if rescore:
+        log.forget(lambda _: True)
     cache = VerdictCache((config.storage.cache_dir or default_cache_dir()) / "verdicts")
     spend = JudgeSpend(config.judge_budget.max_tokens, config.judge_budget.max_usd)
     ledger = SpendLedger(spend_path(verdicts_path))
