@@ -67,7 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     judge.add_argument("--config", type=Path, required=True, help="study config YAML (scorers)")
     judge.add_argument("--episodes", type=Path, required=True, help="episodes.jsonl")
     judge.add_argument("--holdout", type=Path, help="holdout.jsonl (default: beside the run's)")
-    judge.add_argument("--out", type=Path, help="folder for verdicts.jsonl and agreement.json")
+    judge.add_argument(
+        "--out",
+        type=Path,
+        help="folder for verdicts.jsonl and agreement.json (default: the config's run folder)",
+    )
 
     suite = commands.add_parser("suite", help="build the built-in suite or print its row schema")
     suite_commands = suite.add_subparsers(dest="suite_command", required=True, metavar="ACTION")
@@ -205,6 +209,22 @@ def _analyze(args: argparse.Namespace) -> None:
     analyze_stage(config, run, Console(), args.allow_path_mismatch)
 
 
+def _judge(args: argparse.Namespace) -> None:
+    from procsft.config import load_config
+    from procsft.judge.stage import check_decided
+    from procsft.stages import rejudge_stage
+
+    config = load_config(args.config)
+    done = rejudge_stage(config, args.episodes, args.holdout, args.out)
+    scorers = ", ".join(s.name for s in config.scorers)
+    print(f"verdicts: {done.run.verdicts} ({len(done.verdicts)} rows; {scorers})")
+    for name, facts in done.judges.items():
+        print(f"  {name}: {facts['requests']} requests paid for, {facts['cached']} from the cache")
+    print(f"agreement: {done.run.agreement}")
+    print(f"next: procsft analyze --verdicts {done.run.verdicts}")
+    check_decided(done.verdicts)  # after the files: they hold every verdict that was decided
+
+
 def _suite(args: argparse.Namespace) -> None:
     import json
 
@@ -273,6 +293,7 @@ COMMANDS = {
     "run": _run,
     "rollout": _run,
     "analyze": _analyze,
+    "judge": _judge,
     "train": _train,
     "verify": _verify,
     "sync": _sync,

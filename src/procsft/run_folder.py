@@ -184,6 +184,12 @@ class RunFolder:
         summary = Summary.model_validate(summary)
         write_text_atomic(self.summary, summary.to_json(allow_nan=False))
 
+    def write_config(self, data: dict[str, Any]) -> None:
+        """Write `config.yaml`: a validated config, every default filled in, as plain data."""
+        import yaml
+
+        write_text_atomic(self.config, yaml.safe_dump(data, sort_keys=False))
+
     def read_config_data(self) -> dict[str, Any]:
         """Return the run's `config.yaml` as plain data, read loosely (the run may predate
         today's config keys); empty when unreadable."""

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from rich.console import Console
 
 from procsft import stages
-from procsft.atomic import write_text_atomic
 from procsft.config import StudyConfig
 from procsft.errors import ConfigError, ExitCode, ProcsftError
+from procsft.judge.stage import check_decided
 from procsft.run_folder import RunFolder
 from procsft.suite.build import select_skills
 
@@ -38,7 +37,7 @@ def open_run(config: StudyConfig, source: Path, run_id: str | None = None) -> Ru
     check_runnable(config, source)
     run = RunFolder(config.storage.runs_dir / (run_id or config.run_id()))
     run.root.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(run.config, yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
+    run.write_config(config.model_dump(mode="json"))
     return run
 
 
@@ -63,8 +62,11 @@ def run_study(
     console.print(f"episodes: {run.episodes} ({len(episodes)} rows)")
     if until == "rollout":
         return run
-    stages.judge_stage(config, run)
+    verdicts = stages.judge_stage(config, run)
     stages.analyze_stage(config, run, console, allow_path_mismatch)
+    # Judge errors end the run here, after the report that counts them and before publishing a
+    # run that rests on fewer verdicts than planned: the rerun asks only for those.
+    check_decided(verdicts)
     stages.publish_stage(config, run, console)
     return run
 

@@ -118,8 +118,9 @@ def test_hung_connection_times_out_and_is_retried(backend, server):
 def test_failed_requests_become_errors_and_the_rest_succeed(backend, server):
     for _ in range(3):
         server.enqueue("status", 503, match="doomed")
-    server.enqueue("malformed", match="garbled")
-    server.enqueue("malformed", "text", match="noise")
+    for _ in range(3):  # malformed bodies are retried like a 5xx: these outlast the retries
+        server.enqueue("malformed", match="garbled")
+        server.enqueue("malformed", "text", match="noise")
     prompts = ["first", "doomed", "garbled", "noise", "last"]
     outs = backend(max_attempts=3).generate([ask(p) for p in prompts])
     assert [o.text for o in outs] == ["echo: first", "", "", "", "echo: last"]
@@ -134,7 +135,21 @@ def test_failed_requests_become_errors_and_the_rest_succeed(backend, server):
     assert outs[2].error.startswith("unusable response: no ")
     assert outs[3].error == "unusable response: body is not JSON"
     attempts = [sum(p in json.dumps(r.body) for r in server.requests) for p in prompts]
-    assert attempts == [1, 3, 1, 1, 1]  # exhausted after 3; malformed bodies are not retried
+    assert attempts == [1, 3, 3, 3, 1]  # each exhausted after 3 attempts
+
+
+@pytest.mark.parametrize("fault", [("status", 503), ("malformed",), ("malformed", "text")])
+def test_a_malformed_200_is_retried_with_the_backoff_of_a_5xx(backend, server, fault, caplog):
+    """A 200 whose body is not JSON or not a generation's shape is a transient fault (a proxy's
+    or a server's glitch): asked again after the same backoff as a 503, then decided."""
+    caplog.set_level(logging.WARNING)
+    server.enqueue(*fault)
+    (out,) = backend(initial_wait_s=0.3, max_wait_s=1.0).generate([ask("flaky")])
+    assert out.ok and out.text == "echo: flaky"
+    first, second = server.requests
+    assert 0.3 <= second.at - first.at < 1.5  # exponential backoff's first wait, with jitter
+    reason = "HTTP 503" if fault[0] == "status" else "HTTP 200 with a malformed body"
+    assert f"attempt 1 of 5 failed ({reason})" in caplog.text
 
 
 def test_concurrency_limit_is_respected(backend, server):

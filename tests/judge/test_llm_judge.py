@@ -119,17 +119,18 @@ def test_faults_are_retried_or_recorded_and_a_rerun_asks_only_for_what_is_missin
     server.enqueue("hang", 5, match="ANSWER: 42")
     for _ in range(5):  # more than the retries: this one ends as a recorded error
         server.enqueue("status", 500, match="ANSWER: 43")
-    server.enqueue("malformed", match="ANSWER: 44")
+    server.enqueue("malformed", match="ANSWER: 44")  # a 200 of the wrong shape, retried
     config = _config(tmp_path, server)
     verdicts, facts = judge_all(config, [TASK], episodes, tmp_path / "v.jsonl")
     judged = {v.seed: v for v in verdicts if v.scorer == "judge"}
-    assert [judged[i].passed for i in (0, 1, 2, 5)] == [False, False, True, False]
+    assert [judged[i].passed for i in (0, 1, 2, 4, 5)] == [False, False, True, False, False]
     assert judged[3].passed is None and judged[3].reason.startswith("judge error: ")
-    assert judged[4].passed is None
-    assert facts["judges"]["judge"]["errors"] == 2
+    assert facts["judges"]["judge"]["errors"] == 1
+    assert facts["judges"]["judge"]["judge_errors"] == 1
     before = len(server.requests)
     verdicts, facts = judge_all(config, [TASK], episodes, tmp_path / "v.jsonl")
-    assert len(server.requests) - before == 2  # only the two errors are asked again
+    assert len(server.requests) - before == 1  # only the error is asked again
+    assert facts["judges"]["judge"]["judge_errors"] == 0
     assert all(v.passed is not None for v in verdicts)
     written = (tmp_path / "v.jsonl").read_text() + (tmp_path / "v.spend.jsonl").read_text()
     assert MARKER_KEY not in written + caplog.text + repr(facts)

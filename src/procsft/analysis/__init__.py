@@ -25,7 +25,7 @@ from procsft.config import Analysis
 from procsft.run_folder import write_text_atomic
 from procsft.schema import Episode, Verdict, read_rows
 
-__all__ = ["PathMismatchError", "analyze", "paths_from_episodes", "print_table"]
+__all__ = ["PathMismatchError", "analyze", "paths_from_episodes", "print_table", "write_agreement"]
 
 
 class StudentLike(Protocol):
@@ -33,6 +33,17 @@ class StudentLike(Protocol):
     size: str
     params: int
     new: bool
+
+
+def write_agreement(
+    verdicts: Sequence[Verdict], extractors: Sequence[str], out: Path
+) -> dict[str, Any]:
+    """Return the agreement of every pair of scorers (κ, raw agreement, Δ shifts, α, the
+    scoring-artifact table), after writing it to `out/agreement.json`."""
+    agreement = agreement_report(verdicts, extractors)
+    text = json.dumps(agreement, indent=2, allow_nan=False) + "\n"
+    write_text_atomic(out / "agreement.json", text)
+    return agreement
 
 
 def analyze(
@@ -46,10 +57,12 @@ def analyze(
     run_info: dict[str, Any] | None = None,
     extractors: Sequence[str] = ("extractor",),
     episodes: Sequence[Episode] | None = None,
+    agreement: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Return the summary, after writing agreement.json (every pair of scorers), summary.json,
     report.md, report.html and plots/ to `out`, and `episodes.html` when the episodes are given
-    or `out` holds `episodes.jsonl`.
+    or `out` holds `episodes.jsonl`. An `agreement` given is the one `write_agreement` already
+    wrote for these verdicts.
 
     `paths` maps each path fingerprint the verdicts carry to its path dict
     (`paths_from_episodes`). Paths that do not match raise PathMismatchError unless
@@ -60,7 +73,8 @@ def analyze(
         episodes = list(read_rows(out / "episodes.jsonl", Episode))
     frame = verdict_frame(verdicts)
     check = check_paths(frame, paths, allow_mismatch=allow_path_mismatch)
-    agreement = agreement_report(verdicts, extractors)
+    if agreement is None:
+        agreement = write_agreement(verdicts, extractors, out)
     common = {
         "resamples": settings.resamples,
         "confidence": settings.confidence,
@@ -141,8 +155,6 @@ def analyze(
     plots = plot_trajectory(summary, out / "plots") + plot_skill_lift(summary, out / "plots")
     summary["plots"] = [p.relative_to(out).as_posix() for p in plots]
     summary["headlines"] = headlines(summary)
-    text = json.dumps(agreement, indent=2, allow_nan=False) + "\n"
-    write_text_atomic(out / "agreement.json", text)
     write_text_atomic(out / "summary.json", json.dumps(summary, indent=2, allow_nan=False) + "\n")
     write_text_atomic(out / "report.md", to_markdown(summary))
     write_text_atomic(out / "report.html", to_html(summary, out))

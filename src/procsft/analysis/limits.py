@@ -87,11 +87,19 @@ def _undecided(summary: dict[str, Any]) -> tuple[Limit | None, str | None]:
         return None, "every verdict decided"
     order = {s: i for i, s in enumerate(scorer_order(summary))}
     shares.sort(key=lambda x: order.get(x[0], 99))
-    text = "left out of every n: " + "; ".join(
-        f"{s} {u} of {t} ({u / t:.1%})" for s, u, t in shares
-    )
+    judges = (summary.get("run") or {}).get("judge") or {}
+    errors = {s: (judges.get(s) or {}).get("judge_errors") or 0 for s, _, _ in shares}
+
+    def share(scorer: str, undecided: int, total: int) -> str:
+        failed = f", {errors[scorer]} of them judge errors" if errors[scorer] else ""
+        return f"{scorer} {undecided} of {total} ({undecided / total:.1%}{failed})"
+
+    text = "left out of every n: " + "; ".join(share(*s) for s in shares) + "."
+    if any(errors.values()):
+        text += " A judge error is a request that failed after its retries;"
+        text += " a rerun asks only for those."
     links = [(s, episodes_link(scorer=s, verdict="undecided")) for s, _, _ in shares]
-    return Limit("undecided", text + ".", links), None
+    return Limit("undecided", text, links), None
 
 
 def tasks_to_exclude_zero(lift: dict[str, Any]) -> int | None:

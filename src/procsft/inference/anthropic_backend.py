@@ -9,6 +9,7 @@ import anthropic
 from procsft.inference.http_engine import (
     FinishReason,
     HTTPGenerator,
+    MalformedResponse,
     Price,
     UnusableResponse,
     token_count,
@@ -92,7 +93,7 @@ class AnthropicGenerator(HTTPGenerator):
         )
         content = getattr(response, "content", None)
         if not isinstance(content, list):
-            raise UnusableResponse("no content")
+            raise MalformedResponse("no content")
         text = "".join(b.text for b in content if getattr(b, "type", None) == "text")
         stop_reason = getattr(response, "stop_reason", None)
         finish = STOP_REASONS.get(stop_reason or "")

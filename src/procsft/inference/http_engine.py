@@ -57,6 +57,17 @@ class UnusableResponse(Exception):
     """The server answered, but not with a usable generation (malformed body, odd stop)."""
 
 
+class MalformedResponse(UnusableResponse):
+    """A 200 whose body is not the shape of a generation (no choices, no content, no usage):
+    a glitch of the server or a proxy in front of it, retried like a 5xx."""
+
+
+MALFORMED_BODY: tuple[type[BaseException], ...] = (MalformedResponse, json.JSONDecodeError)
+"""Exceptions of a 200 whose body is not JSON or not the expected shape: retried with the same
+backoff as a 5xx, so a judge or a rollout is not left undecided by a transient fault. An odd
+finish reason stays an error: the model's answer, which asking again would repeat."""
+
+
 def read_api_key(env_name: str) -> str:
     """Return the API key held in environment variable `env_name`; ConfigError when unset."""
     key = os.environ.get(env_name, "").strip()
@@ -133,6 +144,8 @@ class RetryPolicy:
             status = http_status(exc) if exc else None
             # The reason is the status or the class name only: exception texts may hold the key.
             reason = f"HTTP {status}" if status else type(exc).__name__
+            if isinstance(exc, MALFORMED_BODY):
+                reason = "HTTP 200 with a malformed body"
             log.warning(
                 "%s: attempt %d of %d failed (%s); retrying in %.2f s",
                 label,
@@ -207,7 +220,8 @@ class HTTPGenerator:
     async def _call(
         self, client: Any, request: GenerationRequest
     ) -> tuple[str, FinishReason, int, int]:
-        """Return text, finish reason, prompt and completion tokens; UnusableResponse if odd."""
+        """Return text, finish reason, prompt and completion tokens; MalformedResponse when the
+        body is not the shape of a generation, UnusableResponse when it is but is unusable."""
         raise NotImplementedError
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
@@ -268,7 +282,7 @@ class HTTPGenerator:
                 self._call,
                 client,
                 request,
-                retry_on=self.connection_errors,
+                retry_on=(*self.connection_errors, *MALFORMED_BODY),
                 label=f"{self.engine} {self.model}",
             )
         except Exception as exc:  # one failed request must not lose the others of the call
@@ -291,7 +305,7 @@ class HTTPGenerator:
 
 
 def token_count(value: Any, field: str) -> int:
-    """Return `value` as a token count; UnusableResponse when the server left it out."""
+    """Return `value` as a token count; MalformedResponse when the server left it out."""
     if not isinstance(value, int) or value < 0:
-        raise UnusableResponse(f"missing usage.{field}")
+        raise MalformedResponse(f"missing usage.{field}")
     return value

@@ -9,6 +9,7 @@ import openai
 from procsft.inference.http_engine import (
     FinishReason,
     HTTPGenerator,
+    MalformedResponse,
     Price,
     UnusableResponse,
     token_count,
@@ -82,11 +83,11 @@ class OpenAIGenerator(HTTPGenerator):
             seed=request.seed,
         )
         if not getattr(response, "choices", None):
-            raise UnusableResponse("no choices")
+            raise MalformedResponse("no choices")
         choice = response.choices[0]
         text = getattr(getattr(choice, "message", None), "content", None)
         if not isinstance(text, str):
-            raise UnusableResponse("no message content")
+            raise MalformedResponse("no message content")
         finish = FINISH_REASONS.get(getattr(choice, "finish_reason", None) or "")
         if finish is None:
             raise UnusableResponse(f"unexpected finish_reason {choice.finish_reason!r}")

@@ -14,7 +14,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +136,8 @@ class SpendLedger:
     def __init__(self, path: Path):
         self.path = path
         self.entries: list[dict[str, Any]] = []
+        self._totals: dict[str | None, JudgeTotals] = {}
+        self._counted = 0  # entries summed into `_totals`
         self._handle: Any = None
         if path.exists():
             data = path.read_bytes()
@@ -166,15 +168,19 @@ class SpendLedger:
 
     def totals(self, scorer: str | None = None) -> JudgeTotals:
         """Return the requests, errors, tokens and cost of one scorer (or all of them)."""
-        totals = JudgeTotals()
-        for entry in self.entries:
-            if scorer is None or entry["scorer"] == scorer:
+        # Kept as entries arrive: the budget asks before every request, and summing the whole
+        # ledger each time made judging quadratic in the number of requests.
+        while self._counted < len(self.entries):
+            entry = self.entries[self._counted]
+            for key in (None, entry["scorer"]):
+                totals = self._totals.setdefault(key, JudgeTotals())
                 totals.requests += 1
                 totals.errors += entry["error"]
                 totals.prompt_tokens += entry["prompt_tokens"]
                 totals.completion_tokens += entry["completion_tokens"]
                 totals.cost_usd += entry["cost_usd"]
-        return totals
+            self._counted += 1
+        return replace(self._totals.get(scorer, JudgeTotals()))
 
     def paid_keys(self, scorer: str) -> set[str]:
         return {e["key"] for e in self.entries if e["scorer"] == scorer and not e["error"]}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from procsft.config import Compute, Scorer, StudyConfig
+from procsft.errors import ExitCode, ProcsftError
 from procsft.inference.factory import api_generator
 from procsft.inference.models import default_cache_dir, resolve_model
 from procsft.judge.extractor import score_extractor
@@ -33,16 +35,23 @@ def judge_all(
     tasks: Sequence[Task],
     episodes: Sequence[Episode],
     verdicts_path: Path,
+    *,
+    rescore: bool = False,
 ) -> tuple[list[Verdict], dict[str, Any]]:
     """Score every episode with every configured scorer; return the verdicts and stage facts.
 
     Resumable: verdicts already in `verdicts_path` are kept, cached LLM verdicts cost nothing,
     and verdicts that failed with a judge error are asked again. What each judge paid for is
     entered in `<verdicts>.spend.jsonl` beside them, across every process of the run.
+    `rescore` makes every verdict again instead of keeping the file's rows (they may come from
+    other scorers of the same name, or another prompt version): the cache still answers every
+    grading request it holds, so an unchanged judge sends nothing.
     """
     by_id = {t.task_id: t for t in tasks}
     log = RowLog(verdicts_path, Verdict)
-    retried = log.forget(lambda v: v.reason.startswith(JUDGE_ERROR))
+    retried = log.forget(is_judge_error)
+    if rescore:
+        log.forget(lambda _: True)
     cache = VerdictCache((config.storage.cache_dir or default_cache_dir()) / "verdicts")
     spend = JudgeSpend(config.judge_budget.max_tokens, config.judge_budget.max_usd)
     ledger = SpendLedger(spend_path(verdicts_path))
@@ -102,7 +111,37 @@ def judge_facts(
     totals.unparseable = sum(
         v.scorer == scorer.name and v.reason.startswith("unparseable") for v in verdicts
     )
-    return {"judge": judge_path, **totals.as_dict()}
+    errors = sum(v.scorer == scorer.name and is_judge_error(v) for v in verdicts)
+    return {"judge": judge_path, **totals.as_dict(), "judge_errors": errors}
+
+
+def is_judge_error(verdict: Verdict) -> bool:
+    """Return whether `verdict` is undecided because its judge request failed after its
+    retries (a rerun asks again), rather than because the judge gave no verdict line."""
+    return verdict.reason.startswith(JUDGE_ERROR)
+
+
+class JudgingIncomplete(ProcsftError):
+    """Judge requests failed after their retries: their verdicts are undecided, every other
+    verdict is kept, and a rerun asks only for those."""
+
+    exit_code = ExitCode.API_FAILED
+
+
+def check_decided(verdicts: Sequence[Verdict]) -> None:
+    """Raise JudgingIncomplete, one line naming how many verdicts judge errors left undecided
+    (per scorer) and the first error, when any did; the run's files are written first, so the
+    report shows the count."""
+    errors = [v for v in verdicts if is_judge_error(v)]
+    if errors:
+        per_scorer = ", ".join(
+            f"{s} {n}" for s, n in sorted(Counter(v.scorer for v in errors).items())
+        )
+        first = errors[0].reason.removeprefix(JUDGE_ERROR)
+        raise JudgingIncomplete(
+            f"{len(errors)} verdicts undecided: judge requests failed after their retries "
+            f"({per_scorer}), first: {first}; rerun to ask only for those"
+        )
 
 
 def judge_engine(config: StudyConfig, scorer: Scorer) -> tuple[dict, Callable, int]:

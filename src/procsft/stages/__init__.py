@@ -5,16 +5,18 @@ So the steps run in one process (`procsft run`) or one per pipeline step (KFP), 
 resumes: finished outputs are kept and only missing rows are made.
 """
 
-from procsft.stages.analyze import analyze_stage
+from procsft.stages.analyze import after_verdicts_written, analyze_stage
 from procsft.stages.distill import distill_stage
 from procsft.stages.judge import judge_stage
 from procsft.stages.publish import publish_stage
+from procsft.stages.rejudge import rejudge_stage
 from procsft.stages.rollout import collect_episodes, configurations, rollout_stage
 from procsft.stages.suite import holdout_rows, suite_stage
 from procsft.stages.train import record_train_stage, train_stage
 from procsft.stages.validate import validate_stage
 
 __all__ = [
+    "after_verdicts_written",
     "analyze_stage",
     "collect_episodes",
     "configurations",
@@ -23,6 +25,7 @@ __all__ = [
     "judge_stage",
     "publish_stage",
     "record_train_stage",
+    "rejudge_stage",
     "rollout_stage",
     "suite_stage",
     "train_stage",

@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from typing import Any
 
 from rich.console import Console
 
 from procsft.config import StudyConfig
 from procsft.run_folder import RunFolder
 from procsft.schema import Episode, Verdict, read_rows
+
+
+def after_verdicts_written(
+    config: StudyConfig, run: RunFolder, verdicts: Sequence[Verdict]
+) -> dict[str, Any]:
+    """Return the agreement of every pair of scorers, after writing what the verdicts alone
+    decide, before any rate or report: `agreement.json`, and the judge-pass checks of these
+    verdicts. Every path that writes verdicts calls it once they are written (the analyze step,
+    and `procsft judge` re-scoring stored episodes), so each leaves the same files."""
+    from procsft.analysis import write_agreement
+
+    return write_agreement(verdicts, extractor_names(config), run.root)
+
+
+def extractor_names(config: StudyConfig) -> list[str]:
+    """Return the config's `ANSWER:`-line scorers, the ones the others are compared with."""
+    return [s.name for s in config.scorers if s.kind == "extractor"]
 
 
 def analyze_stage(
@@ -22,6 +41,7 @@ def analyze_stage(
     verdicts = list(read_rows(run.verdicts, Verdict))
     episodes = list(read_rows(run.episodes, Episode))
     stages = run.read_manifest()["stages"]
+    agreement = after_verdicts_written(config, run, verdicts)
     summary = analyze(
         verdicts,
         paths_from_episodes(episodes),
@@ -30,7 +50,8 @@ def analyze_stage(
         out=run.root,
         episodes=episodes,
         allow_path_mismatch=allow_path_mismatch,
-        extractors=[s.name for s in config.scorers if s.kind == "extractor"],
+        extractors=extractor_names(config),
+        agreement=agreement,
         run_info={
             "run_id": run.root.name,
             "study": config.study,

@@ -22,7 +22,8 @@ def analyze(
 ):
     """Write `agreement.json`, `summary.json` and the report, copy them out, and log every pass
     rate, Δ and lift as a metric (`pass_rate/<configuration>/<condition>/<scorer>`, `delta/…`,
-    `lift/…`).
+    `lift/…`). Verdicts that judge errors left undecided then fail the step, after its outputs,
+    as they end `procsft run` with exit 4: the run is not published on fewer verdicts.
 
     The verdicts are read from the run folder; `verdicts` keys this step's cache entry to the
     judge step that wrote them.
@@ -34,6 +35,8 @@ def analyze(
     from rich.console import Console
 
     from procsft import stages
+    from procsft.judge.stage import check_decided
+    from procsft.schema import Verdict, read_rows
 
     config, run = study_run(config_yaml, run_root, run_id)
     stages.analyze_stage(config, run, Console())
@@ -58,3 +61,4 @@ def analyze(
     for lift in facts.lift:
         if lift.lift is not None:
             metrics.log_metric(f"lift/{lift.student}/{lift.recipe}/{lift.scorer}", lift.lift)
+    check_decided(list(read_rows(run.verdicts, Verdict)))
