@@ -90,6 +90,12 @@ def _undecided(summary: dict[str, Any]) -> tuple[Limit | None, str | None]:
     text = "left out of every n: " + "; ".join(
         f"{s} {u} of {t} ({u / t:.1%})" for s, u, t in shares
     )
+    cut = summary["counts"].get("cut_off") or 0
+    if cut:
+        text += (
+            f"; {cut} episode(s) were cut off inside a reasoning trace (no answer before the "
+            "token budget ran out), undecided for every scorer"
+        )
     links = [(s, episodes_link(scorer=s, verdict="undecided")) for s, _, _ in shares]
     return Limit("undecided", text + ".", links), None
 

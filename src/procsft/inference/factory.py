@@ -18,16 +18,26 @@ def student_generator(
     if compute.engine == "vllm":
         from procsft.inference.vllm_backend import VllmGenerator
 
-        return VllmGenerator(resolved, dtype=compute.dtype, adapter=adapter)
+        return VllmGenerator(
+            resolved,
+            dtype=compute.dtype,
+            adapter=adapter,
+            chat_template_kwargs=student.chat_template_kwargs,
+        )
     from procsft.inference.transformers_backend import TransformersGenerator
 
     return TransformersGenerator(
-        resolved, dtype=compute.dtype, device=compute.device, adapter=adapter
+        resolved,
+        dtype=compute.dtype,
+        device=compute.device,
+        adapter=adapter,
+        chat_template_kwargs=student.chat_template_kwargs,
     )
 
 
 def api_generator(backend: str, model: str, client: ApiClient) -> Generator:
-    """Return the official-SDK client for `model` at `backend` ("anthropic" or "openai")."""
+    """Return the official-SDK client for `model` at `backend` ("anthropic" or "openai"); a
+    reference's `chat_template_kwargs` go to an OpenAI-compatible server that renders them."""
     from procsft.inference.http_engine import Price
 
     price = client.price and Price(client.price.input_per_mtok, client.price.output_per_mtok)
@@ -45,4 +55,5 @@ def api_generator(backend: str, model: str, client: ApiClient) -> Generator:
         return AnthropicGenerator(model, **options)
     from procsft.inference.openai_backend import OpenAIGenerator
 
-    return OpenAIGenerator(model, **options)
+    kwargs = getattr(client, "chat_template_kwargs", None)  # references only, not judges
+    return OpenAIGenerator(model, **options, chat_template_kwargs=kwargs)

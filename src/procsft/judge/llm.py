@@ -26,6 +26,7 @@ from procsft.inference.protocol import (
     Generator,
     generate_each,
 )
+from procsft.reasoning import cut_off_verdict
 from procsft.run_folder import write_text_atomic
 from procsft.schema import Episode, Task, Verdict
 
@@ -253,7 +254,11 @@ def judge_episodes(
     no request starts; those in flight finish and are kept, then BudgetExceeded stops the stage.
 
     `judge_path` identifies the judge for the cache (engine, model, endpoint) before it loads.
+    An episode whose reasoning trace never closed has no answer to grade: it is undecided
+    without a request.
     """
+    emit([cut_off_verdict(e, scorer) for e in episodes if e.reasoning_cut_off])
+    episodes = [e for e in episodes if not e.reasoning_cut_off]
     requests = [judge_request(tasks[e.task_id], e.response, max_new_tokens) for e in episodes]
     keys = [cache_key(judge_path, r) for r in requests]
     replies = [cache.get(k) for k in keys]
