@@ -91,3 +91,53 @@ def test_reference_stage_needs_references():
 def test_configs_folder_has_only_valid_configs():
     for path in Path(REPO / "configs").glob("*.yaml"):
         load_config(path)
+
+
+# The fingerprints the shipped configs had before `chat_template_kwargs` and `reasoning` existed:
+# a config that does not set them keeps its run folder, which then resumes.
+FINGERPRINTS = {
+    "local.yaml": "ce7e6a5e33f972924330738486921d42dc60295f74bc888438782ff4f67c6a11",
+    "qwen35-paper.yaml": "89db9a1498840689bd4c306c388f1dcc638360d16cade05965afd7d03f5a98f1",
+    "scale-8b-14b.yaml": "b5b0a32cc74eac4aa8d0dca2ba66f656dd4e2de55dd8dda4bee89b3fb4fd4076",
+}
+
+
+def test_fields_added_later_leave_fingerprints_and_dumps_alone_until_set():
+    for name, fingerprint in FINGERPRINTS.items():
+        assert load_config(REPO / "configs" / name).fingerprint() == fingerprint
+    base = {
+        "study": "demo",
+        "students": [{"name": "s", "source": "tiny:qwen3.5", "size": "t", "params": 1}],
+    }
+    plain = StudyConfig.model_validate(base)
+    dumped = plain.model_dump(mode="json")
+    assert "reasoning" not in dumped and "chat_template_kwargs" not in dumped["students"][0]
+    assert StudyConfig.model_validate(dumped) == plain  # the dump still loads to the same config
+
+    def with_student(**fields):
+        return StudyConfig.model_validate(base | {"students": [base["students"][0] | fields]})
+
+    assert with_student(chat_template_kwargs={}).fingerprint() == plain.fingerprint()
+    thinking_off = with_student(chat_template_kwargs={"enable_thinking": False})
+    assert thinking_off.fingerprint() != plain.fingerprint()
+    assert thinking_off.model_dump()["students"][0]["chat_template_kwargs"] == {
+        "enable_thinking": False
+    }
+    markers = StudyConfig.model_validate(base | {"reasoning": {"open": "<r>", "close": "</r>"}})
+    assert markers.fingerprint() != plain.fingerprint()
+    same = StudyConfig.model_validate(base | {"reasoning": {"open": "<think>"}})
+    assert same.fingerprint() == plain.fingerprint()
+
+
+def test_chat_template_kwargs_of_a_reference_need_a_server_that_renders_the_template(tmp_path):
+    student = "students: [{name: s, source: tiny:qwen3.5, size: t, params: 1}]\n"
+    reference = (
+        "references:\n  - {name: r, backend: anthropic, model: m,\n"
+        "     chat_template_kwargs: {enable_thinking: false}}\n"
+    )
+    path = tmp_path / "c.yaml"
+    path.write_text("study: d\n" + student + reference)
+    message = str(pytest.raises(ConfigError, load_config, path).value)
+    assert message.startswith(f"{path}:4: references[0]: ") and "backend: openai" in message
+    path.write_text("study: d\n" + student + reference.replace("anthropic", "openai"))
+    assert load_config(path).references[0].chat_template_kwargs == {"enable_thinking": False}

@@ -87,6 +87,17 @@ def tiny_llama(cache_dir, tiny_qwen35) -> ResolvedModel:
 
 
 @pytest.fixture(scope="session")
+def tiny_llama_thinking(cache_dir) -> ResolvedModel:
+    """The tiny Llama with the thinking tiny Qwen's tokenizer, whose template has a switch."""
+    thinking = resolve_model("tiny:qwen3.5-thinking", None, cache_dir)
+    folder = materialize(
+        cache_dir / "models" / "tiny-llama-thinking",
+        lambda out: build_tiny_llama(out, thinking.load_from),
+    )
+    return resolve_model(str(folder), None, cache_dir)
+
+
+@pytest.fixture(scope="session")
 def smollm2(cache_dir) -> ResolvedModel:
     return resolve_model("embedded:smollm2-135m", None, cache_dir)
 

@@ -94,3 +94,25 @@ def test_paths_differ_only_in_engine_fields(vllm_base, hf_base, vllm_lora, hf_lo
     assert vllm_base.path["engine"] == "vllm" and vllm_base.path["device"] == "cpu"
     assert vllm_base.path["adapter_sha256"] is None
     assert vllm_lora.path["adapter_sha256"] == weights_sha256(adapter)
+
+
+def test_chat_template_kwargs_reach_the_template_and_the_path(tiny_llama_thinking):
+    """As in the transformers engine (issue 16): the switch changes the rendered prompt, is in
+    the path, and both engines give the same greedy text from the same prompt."""
+    from procsft.inference.transformers_backend import TransformersGenerator
+
+    off = {"enable_thinking": False}
+    thinking = VllmGenerator(tiny_llama_thinking, **ENGINE)
+    answering = VllmGenerator(tiny_llama_thinking, chat_template_kwargs=off, **ENGINE)
+    messages = [{"role": "user", "content": PROMPTS[0]}]
+    assert thinking.render(messages).endswith("<think>\n")
+    assert answering.render(messages).endswith("<think>\n\n</think>\n\n")
+    assert "chat_template_kwargs" not in thinking.path
+    assert answering.path["chat_template_kwargs"] == off
+    assert path_differences(thinking.path, answering.path) == ["chat_template_kwargs"]
+    requests = [GenerationRequest(messages=messages, max_new_tokens=16)]
+    on_out, off_out = thinking.generate(requests), answering.generate(requests)
+    assert off_out[0].prompt_tokens > on_out[0].prompt_tokens
+    hf = TransformersGenerator(tiny_llama_thinking, device="cpu", chat_template_kwargs=off)
+    assert fields(off_out) == fields(hf.generate(requests))
+    assert path_differences(answering.path, hf.path) == ["engine", "engine_version"]

@@ -5,33 +5,28 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import (
-    Field,
-    ValidationError,
-    field_validator,
-    model_serializer,
-    model_validator,
-)
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from procsft.config_base import Name, TemplateKwargs
+from procsft.config_base import Strict as _Strict
 from procsft.config_sections import Compute, Storage, Subset, Suite
-from procsft.config_sections import Strict as _Strict
 from procsft.errors import ConfigError
 from procsft.yaml_errors import describe_error
 
 Phase = Literal["pre", "post", "reference"]
 """What a configuration runs: base weights (`pre`), base + SFT adapter (`post`), an API model."""
 Condition = Literal["baseline", "curated"]
-Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=64)]
 
 
 class Student(_Strict):
     name: Name
     """Identifier used in run folders, episode rows and reports (e.g. `qwen35-2b`)."""
     source: str
-    """`embedded:smollm2-135m`, `tiny:qwen3.5`, a local folder (`./…`, `/…`, `~/…`) or a hub id."""
+    """`embedded:smollm2-135m`, `tiny:qwen3.5` (`tiny:qwen3.5-thinking`: with a thinking switch),
+    a local folder (`./…`, `/…`, `~/…`) or a hub id."""
     revision: str | None = None
     """Hub revision (commit or tag) for a hub id; part of the inference path."""
     size: str
@@ -40,6 +35,12 @@ class Student(_Strict):
     """Parameter count; orders sizes in the trajectory."""
     new: bool = False
     """A size the paper did not measure (e.g. 8B, 14B): its lift tests the paper's prediction."""
+    chat_template_kwargs: TemplateKwargs = None
+    """Extra variables for the model's chat template, e.g. `{enable_thinking: false}` for
+    Qwen3-family thinking switches; passed by every engine and part of the inference path.
+    `null`: the template's own defaults."""
+
+    added_later = frozenset({"chat_template_kwargs"})
 
     @property
     def is_local_path(self) -> bool:
@@ -75,6 +76,35 @@ class Reference(ApiClient):
     """API client that serves it: Anthropic Messages, or any OpenAI-compatible endpoint."""
     model: str
     """The provider's model id."""
+    chat_template_kwargs: TemplateKwargs = None
+    """`backend: openai` only: chat-template variables for a server that renders the template
+    itself (vLLM's `chat_template_kwargs`), e.g. `{enable_thinking: false}`; `null`: none."""
+
+    added_later = frozenset({"chat_template_kwargs"})
+
+    @model_validator(mode="after")
+    def _kwargs_need_a_template_server(self) -> Reference:
+        if self.chat_template_kwargs is not None and self.backend != "openai":
+            raise ValueError(
+                "`chat_template_kwargs` needs `backend: openai` (a server that "
+                "renders the chat template, such as vLLM)"
+            )
+        return self
+
+
+class Reasoning(_Strict):
+    """How a reasoning trace is told apart from the answer in every episode's reply."""
+
+    open: str = Field("<think>", min_length=1)
+    """Text that opens a trace (Qwen3-family thinking: `<think>`)."""
+    close: str = Field("</think>", min_length=1)
+    """Text that closes it; a trace that never closes leaves the episode cut off (undecided)."""
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Reasoning:
+        if self.open == self.close:
+            raise ValueError("`open` and `close` must differ")
+        return self
 
 
 class Decoding(_Strict):
@@ -246,6 +276,9 @@ class StudyConfig(_Strict):
     """Rollout (and training) seeds; intervals over seeds need more than one."""
     decoding: Decoding = Decoding()
     """Decoding settings shared by every configuration (part of the path)."""
+    reasoning: Reasoning = Reasoning()
+    """Markers of the reasoning trace, shared by every configuration so every path splits
+    replies alike; non-default markers are part of the path."""
     recipes: list[Recipe] = [Recipe()]
     """SFT recipes; one adapter per student × recipe × seed."""
     scorers: list[Scorer] = [Scorer(name="extractor", kind="extractor")]
@@ -265,6 +298,8 @@ class StudyConfig(_Strict):
     distill: Distill | None = None
     """The distill step (teacher, decoding, judge filter, budget); `null`: no distill step,
     the built-in suite's programmatic corpus is trained on."""
+
+    added_later = frozenset({"reasoning", "distill"})
 
     @field_validator("students", "references", "recipes", "scorers")
     @classmethod
@@ -292,14 +327,6 @@ class StudyConfig(_Strict):
             if not found or found[0].kind != "llm":
                 raise ValueError(f"distill.judge: {judge!r} names no `llm` entry of `scorers`")
         return self
-
-    @model_serializer(mode="wrap")
-    def _omit_absent_distill(self, handler: Any) -> dict[str, Any]:
-        # Configs without the section keep their dump, and so their fingerprint and run folder.
-        data = handler(self)
-        if self.distill is None:
-            data.pop("distill", None)
-        return data
 
     def distill_settings(self, teacher: str | None = None) -> Distill:
         """Return the `distill:` section (its defaults without one), `teacher` overriding."""

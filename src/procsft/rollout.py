@@ -14,7 +14,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from procsft.config import Condition, Decoding
+from procsft.config import Condition, Decoding, Reasoning
 from procsft.errors import ExitCode, ProcsftError
 from procsft.hashing import text_sha256
 from procsft.inference.path import path_fingerprint
@@ -26,6 +26,12 @@ from procsft.inference.protocol import (
 )
 from procsft.plan import Configuration
 from procsft.prompt import PROMPT_VERSION, SYSTEM_PROMPT, build_messages
+from procsft.reasoning import (
+    DEFAULT_MARKERS,
+    marker_fields,
+    prompt_opens_trace,
+    split_reasoning,
+)
 from procsft.schema import Episode, RowLog, Skill, Task
 
 
@@ -97,8 +103,11 @@ def plan_episodes(
     ]
 
 
-def episode_path(engine_path: dict[str, Any], decoding: Decoding) -> dict[str, Any]:
-    """Return the full inference path: the engine's fields plus prompt and decoding."""
+def episode_path(
+    engine_path: dict[str, Any], decoding: Decoding, reasoning: Reasoning = DEFAULT_MARKERS
+) -> dict[str, Any]:
+    """Return the full inference path: the engine's fields plus prompt, decoding and, when
+    they are not the default ones (so older paths keep their bytes), the reasoning markers."""
     return {
         **engine_path,
         "prompt_version": PROMPT_VERSION,
@@ -106,6 +115,7 @@ def episode_path(engine_path: dict[str, Any], decoding: Decoding) -> dict[str, A
         "temperature": decoding.temperature,
         "top_p": decoding.top_p,
         "max_new_tokens": decoding.max_new_tokens,
+        **marker_fields(reasoning),
     }
 
 
@@ -117,9 +127,11 @@ def rollout(
     *,
     decoding: Decoding,
     batch_size: int,
+    reasoning: Reasoning = DEFAULT_MARKERS,
 ) -> RolloutStats:
     """Generate the planned episodes missing from `log` and append them, `batch_size` at a
-    time.
+    time; each reply's reasoning trace (between the `reasoning` markers) is kept apart from
+    its response.
 
     `make_generator` is called only when something is missing, so a finished configuration
     costs no model load on a rerun.
@@ -130,7 +142,9 @@ def rollout(
     if not todo:
         return stats
     generator = make_generator()
-    path = episode_path(generator.path, decoding)
+    path = episode_path(generator.path, decoding, reasoning)
+    # A local engine shows the prompt it renders: a thinking template may open the trace there.
+    render = getattr(generator, "render", None)
     fingerprint = path_fingerprint(path)
     if getattr(generator, "independent_requests", False):
         # Requests stand alone (HTTP engines): never pay again for a finished episode.
@@ -152,6 +166,8 @@ def rollout(
     finished: list[Episode] = []
 
     def episode(p: PlannedEpisode, g: Generation) -> Episode:
+        opened = render is not None and prompt_opens_trace(render(p.request.messages), reasoning)
+        split = split_reasoning(g.text, reasoning, opened=opened)
         return Episode(
             episode_id=p.episode_id,
             configuration=configuration.name,
@@ -165,7 +181,9 @@ def rollout(
             condition=p.condition,
             seed=p.seed,
             messages=p.request.messages,
-            response=g.text,
+            response=split.response,
+            reasoning=split.reasoning,
+            reasoning_cut_off=split.cut_off,
             finish_reason=g.finish_reason,
             prompt_tokens=g.prompt_tokens,
             completion_tokens=g.completion_tokens,

@@ -12,7 +12,15 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
 
 from procsft.answers import AnswerType
 from procsft.atomic import write_bytes_atomic
@@ -146,7 +154,13 @@ class Episode(Row):
     messages: list[dict[str, str]]
     """The chat messages sent to the model."""
     response: str
-    """The model's reply, special tokens removed."""
+    """The model's reply, special tokens and any reasoning trace removed: what scorers see."""
+    reasoning: str | None = None
+    """The reply's reasoning trace (between the `reasoning` markers of the config); `None`
+    when it has none. Left out of the row then, so episodes without a trace keep their bytes."""
+    reasoning_cut_off: bool = False
+    """The trace never closed (the token budget ran out inside it): the reply holds no answer,
+    so every scorer leaves the episode undecided. Left out of the row when false."""
     finish_reason: Literal["stop", "length"]
     """`stop` at end of turn, `length` at the token budget."""
     prompt_tokens: int
@@ -161,6 +175,16 @@ class Episode(Row):
     @staticmethod
     def make_id(configuration: str, task_id: str, condition: str, seed: int) -> str:
         return f"{configuration}|{task_id}|{condition}|seed={seed}"
+
+    @model_serializer(mode="wrap")
+    def _trace_only_when_present(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            if data.get("reasoning", 0) is None:
+                del data["reasoning"]
+            if data.get("reasoning_cut_off", True) is False:
+                del data["reasoning_cut_off"]
+        return data
 
 
 # The episode fields every verdict repeats, so verdicts alone suffice for analysis.

@@ -213,3 +213,22 @@ def test_an_error_in_the_callback_stops_the_call(backend, server):
     with pytest.raises(KeyError):
         backend(max_concurrency=2).generate_each([ask(f"n{i}") for i in range(8)], fail)
     assert len(server.requests) == 2  # the one in flight was cancelled, nothing new started
+
+
+def test_chat_template_kwargs_travel_in_the_openai_body_and_the_path(server, monkeypatch):
+    """A vLLM server renders the chat template itself: its variables go in the request body
+    (`chat_template_kwargs`, as vLLM's server reads them) and into the inference path."""
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    url = f"{server.url}/v1"
+    off = {"enable_thinking": False}
+    plain = OpenAIGenerator("m", base_url=url, initial_wait_s=0.01)
+    thinking_off = OpenAIGenerator("m", base_url=url, chat_template_kwargs=off)
+    plain.generate([ask("a")])
+    (reply,) = thinking_off.generate([ask("b")])
+    assert reply.ok and reply.text == "echo: b"
+    first, second = (r.body for r in server.requests)
+    assert "chat_template_kwargs" not in first
+    assert second["chat_template_kwargs"] == off
+    assert second["messages"] == first["messages"][:1] + [{"role": "user", "content": "b"}]
+    assert "chat_template_kwargs" not in plain.path
+    assert thinking_off.path["chat_template_kwargs"] == off

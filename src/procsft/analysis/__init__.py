@@ -110,6 +110,9 @@ def analyze(
             "tasks": int(frame["task_id"].nunique()),
             "skills": int(frame["skill_id"].nunique()),
             "scorers": sorted(frame["scorer"].unique()),
+            "cut_off": int(frame.loc[frame["cut_off"], "episode_id"].nunique())
+            if "cut_off" in frame
+            else 0,
         },
         "extractors": [x for x in extractors if x in set(frame["scorer"])],
         "sizes": sizes,

@@ -94,7 +94,13 @@ def _undecided(summary: dict[str, Any]) -> tuple[Limit | None, str | None]:
         failed = f", {errors[scorer]} of them judge errors" if errors[scorer] else ""
         return f"{scorer} {undecided} of {total} ({undecided / total:.1%}{failed})"
 
-    text = "left out of every n: " + "; ".join(share(*s) for s in shares) + "."
+    text = "left out of every n: " + "; ".join(share(*s) for s in shares)
+    if cut := summary["counts"].get("cut_off") or 0:
+        text += (
+            f"; {cut} episode(s) were cut off inside a reasoning trace (no answer before the "
+            "token budget ran out), undecided for every scorer"
+        )
+    text += "."
     if any(errors.values()):
         text += " A judge error is a request that failed after its retries;"
         text += " a rerun asks only for those."

@@ -15,6 +15,7 @@ from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.proportion import proportion_confint
 
 from procsft.analysis.bootstrap import mean_interval, stream
+from procsft.reasoning import CUT_OFF
 from procsft.schema import EPISODE_KEYS, Verdict
 
 CONFIDENCE = 0.95
@@ -30,6 +31,8 @@ class PassRate:
     n: int
     passed: int
     undecided: int
+    cut_off: int
+    """Of the undecided verdicts, those on episodes whose reasoning trace never closed."""
     pass_rate: float | None
     """None when every verdict was undecided (n = 0)."""
     ci_low: float | None
@@ -67,11 +70,12 @@ class Delta:
 
 
 def verdict_frame(verdicts: Verdicts) -> pd.DataFrame:
-    """Return the verdicts as one table, `passed` as 1.0 / 0.0 / NaN (undecided)."""
+    """Return the verdicts as one table, `passed` as 1.0 / 0.0 / NaN (undecided), and
+    `cut_off` true for the verdicts on episodes cut off inside a reasoning trace."""
     if isinstance(verdicts, pd.DataFrame):
         return verdicts
-    records = [tuple(getattr(v, c) for c in COLUMNS) for v in verdicts]
-    frame = pd.DataFrame.from_records(records, columns=list(COLUMNS))
+    records = [(*(getattr(v, c) for c in COLUMNS), v.reason.startswith(CUT_OFF)) for v in verdicts]
+    frame = pd.DataFrame.from_records(records, columns=[*COLUMNS, "cut_off"])
     frame["passed"] = frame["passed"].map({True: 1.0, False: 0.0}).astype(float)
     return frame
 
@@ -95,13 +99,21 @@ def _none_if_nan(value: float) -> float | None:
 def pass_rates(verdicts: Verdicts, *, confidence: float = CONFIDENCE) -> list[PassRate]:
     """Return one pass rate per configuration × condition × scorer; undecided verdicts excluded."""
     frame = verdict_frame(verdicts)
-    counts = frame.groupby(["configuration", "condition", "scorer"])["passed"].agg(
-        ["count", "sum", "size"]
-    )
+    groups = frame.groupby(["configuration", "condition", "scorer"])
+    counts = groups["passed"].agg(["count", "sum", "size"])
+    # A frame built by hand may lack the column: then nothing was cut off.
+    cut = groups["cut_off"].sum() if "cut_off" in frame else pd.Series(0, index=counts.index)
     low, high = wilson(counts["sum"], counts["count"], confidence)
     rates = []
-    for (configuration, condition, scorer), n, passed, total, lo, hi in zip(
-        counts.index, counts["count"], counts["sum"], counts["size"], low, high, strict=True
+    for (configuration, condition, scorer), n, passed, total, cut_off, lo, hi in zip(
+        counts.index,
+        counts["count"],
+        counts["sum"],
+        counts["size"],
+        cut.reindex(counts.index),
+        low,
+        high,
+        strict=True,
     ):
         rate = passed / n if n else np.nan
         rates.append(
@@ -112,6 +124,7 @@ def pass_rates(verdicts: Verdicts, *, confidence: float = CONFIDENCE) -> list[Pa
                 int(n),
                 int(passed),
                 int(total - n),
+                int(cut_off),
                 _none_if_nan(rate),
                 _none_if_nan(lo),
                 _none_if_nan(hi),

@@ -90,7 +90,7 @@ def rate_table(rates: list[dict[str, Any]]) -> Table:
                 r["condition"],
                 Cell(str(r["n"]), pass_rate_link(r)),
                 Cell(str(r["passed"]), pass_rate_link(r)),
-                Cell(str(r["undecided"]), _undecided_link(r)) if r["undecided"] else "0",
+                Cell(_undecided(r), _undecided_link(r)) if r["undecided"] else "0",
                 Cell(rate(r["pass_rate"]), pass_rate_link(r)),
                 interval(r["ci_low"], r["ci_high"], sign=False),
                 mismatch(r),
@@ -98,6 +98,12 @@ def rate_table(rates: list[dict[str, Any]]) -> Table:
             for r in rates
         ],
     )
+
+
+def _undecided(row: dict[str, Any]) -> str:
+    """Return the undecided count, with how many of them were cut off inside a trace."""
+    cut = row.get("cut_off") or 0  # older summaries have no count
+    return f"{row['undecided']} ({cut} cut off)" if cut else str(row["undecided"])
 
 
 def _undecided_link(row: dict[str, Any]) -> str:

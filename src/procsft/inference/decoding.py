@@ -1,5 +1,5 @@
-"""What the local engines share so their outputs compare token for token: where a turn ends,
-and how generated ids become a Generation."""
+"""What the engines share so their outputs compare token for token: where a turn ends, how
+generated ids become a Generation, and how chat-template kwargs enter the inference path."""
 
 from __future__ import annotations
 
@@ -34,3 +34,9 @@ def to_generation(
         latency_s=latency,
         token_ids=tuple(new_ids),
     )
+
+
+def template_kwargs_path(chat_template_kwargs: dict[str, Any] | None) -> dict[str, Any]:
+    """Return the path field of an engine's chat-template kwargs: `{}` when none are set, so
+    paths (and fingerprints) of engines without them keep their bytes."""
+    return {"chat_template_kwargs": dict(chat_template_kwargs)} if chat_template_kwargs else {}

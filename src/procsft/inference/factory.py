@@ -4,6 +4,7 @@ or a model behind an HTTP API (references, LLM judges and API teachers)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from procsft.config import ApiClient, Compute, Distill, Student
 from procsft.inference.models import resolve_model
@@ -14,7 +15,14 @@ def student_generator(
     student: Student, compute: Compute, cache_dir: Path, adapter: Path | None = None
 ) -> Generator:
     """Return the configured local engine serving `student` (with `adapter` when given)."""
-    return model_generator(student.source, student.revision, compute, cache_dir, adapter)
+    return model_generator(
+        student.source,
+        student.revision,
+        compute,
+        cache_dir,
+        adapter,
+        chat_template_kwargs=chat_template_kwargs,
+    )
 
 
 def model_generator(
@@ -23,22 +31,35 @@ def model_generator(
     compute: Compute,
     cache_dir: Path,
     adapter: Path | None = None,
+    *,
+    chat_template_kwargs: dict[str, Any] | None = None,
 ) -> Generator:
-    """Return the configured local engine (`compute.engine`) serving the model `source`."""
+    """Return the configured local engine (`compute.engine`) serving the model `source`,
+    rendering its chat template with `chat_template_kwargs`."""
     resolved = resolve_model(source, revision, cache_dir)
     if compute.engine == "vllm":
         from procsft.inference.vllm_backend import VllmGenerator
 
-        return VllmGenerator(resolved, dtype=compute.dtype, adapter=adapter)
+        return VllmGenerator(
+            resolved,
+            dtype=compute.dtype,
+            adapter=adapter,
+            chat_template_kwargs=chat_template_kwargs,
+        )
     from procsft.inference.transformers_backend import TransformersGenerator
 
     return TransformersGenerator(
-        resolved, dtype=compute.dtype, device=compute.device, adapter=adapter
+        resolved,
+        dtype=compute.dtype,
+        device=compute.device,
+        adapter=adapter,
+        chat_template_kwargs=chat_template_kwargs,
     )
 
 
 def api_generator(backend: str, model: str, client: ApiClient) -> Generator:
-    """Return the official-SDK client for `model` at `backend` ("anthropic" or "openai")."""
+    """Return the official-SDK client for `model` at `backend` ("anthropic" or "openai"); a
+    reference's `chat_template_kwargs` go to an OpenAI-compatible server that renders them."""
     from procsft.inference.http_engine import Price
 
     price = client.price and Price(client.price.input_per_mtok, client.price.output_per_mtok)
@@ -56,7 +77,8 @@ def api_generator(backend: str, model: str, client: ApiClient) -> Generator:
         return AnthropicGenerator(model, **options)
     from procsft.inference.openai_backend import OpenAIGenerator
 
-    return OpenAIGenerator(model, **options)
+    kwargs = getattr(client, "chat_template_kwargs", None)  # references only, not judges
+    return OpenAIGenerator(model, **options, chat_template_kwargs=kwargs)
 
 
 def teacher_generator(distill: Distill, compute: Compute, cache_dir: Path) -> Generator:

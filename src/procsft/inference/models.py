@@ -41,6 +41,12 @@ def resolve_model(source: str, revision: str | None, cache_dir: Path) -> Resolve
 
         folder = materialize(cache_dir / "models" / "tiny-qwen3.5-v1", build_tiny_qwen35)
         return ResolvedModel(str(folder), source, None, identity(folder)["weights_sha256"])
+    if source == "tiny:qwen3.5-thinking":
+        from procsft.inference.tiny import build_tiny_qwen35_thinking
+
+        folder = cache_dir / "models" / "tiny-qwen3.5-thinking-v1"
+        materialize(folder, build_tiny_qwen35_thinking)
+        return ResolvedModel(str(folder), source, None, identity(folder)["weights_sha256"])
     if source.startswith(("/", "./", "../", "~")):
         folder = Path(source).expanduser().resolve()
         if not folder.is_dir():

@@ -6,6 +6,7 @@ from typing import Any
 
 import openai
 
+from procsft.inference.decoding import template_kwargs_path
 from procsft.inference.http_engine import (
     FinishReason,
     HTTPGenerator,
@@ -38,6 +39,7 @@ class OpenAIGenerator(HTTPGenerator):
         price: Price | None = None,
         initial_wait_s: float = 0.5,
         max_wait_s: float = 30.0,
+        chat_template_kwargs: dict[str, Any] | None = None,
     ):
         # The URL is always passed to the SDK, so OPENAI_BASE_URL cannot silently redirect
         # requests away from the base_url recorded in the path.
@@ -53,6 +55,10 @@ class OpenAIGenerator(HTTPGenerator):
             initial_wait_s=initial_wait_s,
             max_wait_s=max_wait_s,
         )
+        # A server that renders the chat template itself (vLLM) takes its variables in the
+        # body; other servers ignore the field.
+        self.chat_template_kwargs = chat_template_kwargs or None
+        self.path.update(template_kwargs_path(chat_template_kwargs))
 
     def _client(self) -> openai.AsyncOpenAI:
         """Return a client with the SDK's own retries off (ours honour Retry-After), over the
@@ -66,6 +72,12 @@ class OpenAIGenerator(HTTPGenerator):
             http_client=openai.DefaultAioHttpClient(timeout=self.timeout_s),
         )
 
+    def _body(self, request: GenerationRequest) -> dict[str, Any]:
+        body: dict[str, Any] = {"messages": request.messages}
+        if self.chat_template_kwargs:
+            body["chat_template_kwargs"] = self.chat_template_kwargs
+        return body
+
     async def _call(
         self, client: Any, request: GenerationRequest
     ) -> tuple[str, FinishReason, int, int]:
@@ -76,7 +88,7 @@ class OpenAIGenerator(HTTPGenerator):
             # leaves plain-text chat messages unchanged and costs more CPU than the rest of
             # the request; passed in the body, they skip it (anthropic-sdk-python#1195).
             messages=[],
-            extra_body={"messages": request.messages},
+            extra_body=self._body(request),
             max_tokens=request.max_new_tokens,
             temperature=request.temperature,
             top_p=request.top_p,

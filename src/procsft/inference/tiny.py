@@ -3,10 +3,15 @@
 Two layers (one linear-attention, one full-attention, as in Qwen3.5's hybrid stack), hidden
 size 64, a 512-token byte-level BPE tokenizer trained here, and a ChatML chat template with
 `{% generation %}` markers. Building it takes about a second and needs no network.
+
+`tiny:qwen3.5-thinking` is the same model with a thinking switch in its template, as Qwen3.5's
+own: the reply opens a `<think>` trace unless `enable_thinking` is false, which gives it an
+empty, closed one instead.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 CHATML_TEMPLATE = (
@@ -19,6 +24,14 @@ CHATML_TEMPLATE = (
     "{%- endif %}"
     "{%- endfor %}"
     "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}"
+)
+THINKING_TEMPLATE = CHATML_TEMPLATE.replace(
+    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}",
+    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}"
+    "{%- if enable_thinking is defined and enable_thinking is false %}"
+    "{{- '<think>\\n\\n</think>\\n\\n' }}"
+    "{%- else %}{{- '<think>\\n' }}{%- endif %}"
+    "{%- endif %}",
 )
 SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 VOCAB_SIZE = 512
@@ -44,7 +57,7 @@ def _tokenizer_corpus() -> list[str]:
     return sentences + [" ".join(words)] * 4 + [numbers]
 
 
-def build_tiny_qwen35(out: Path) -> None:
+def build_tiny_qwen35(out: Path, chat_template: str = CHATML_TEMPLATE) -> None:
     """Write a seeded random tiny Qwen3.5 model and its tokenizer to `out`."""
     import torch
     import transformers
@@ -67,7 +80,7 @@ def build_tiny_qwen35(out: Path) -> None:
         tokenizer_object=bpe,
         eos_token="<|im_end|>",
         pad_token="<|endoftext|>",
-        chat_template=CHATML_TEMPLATE,
+        chat_template=chat_template,
     )
 
     config = Qwen3_5TextConfig(
@@ -94,3 +107,7 @@ def build_tiny_qwen35(out: Path) -> None:
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
+
+
+build_tiny_qwen35_thinking = partial(build_tiny_qwen35, chat_template=THINKING_TEMPLATE)
+"""Write the tiny model with a thinking switch in its chat template to `out`."""

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from procsft.hashing import text_sha256, weights_sha256
-from procsft.inference.decoding import stop_token_ids, to_generation
+from procsft.inference.decoding import stop_token_ids, template_kwargs_path, to_generation
 from procsft.inference.models import ResolvedModel
 from procsft.inference.protocol import Generation, GenerationRequest
 
@@ -26,6 +26,7 @@ class TransformersGenerator:
         device: str = "auto",
         adapter: str | Path | None = None,
         merge_adapter: bool = False,
+        chat_template_kwargs: dict[str, Any] | None = None,
     ):
         import torch
         import transformers
@@ -52,6 +53,7 @@ class TransformersGenerator:
         self.model = self.model.to(device)
         self.model.eval()
         self.stop_ids = self._stop_ids()
+        self.chat_template_kwargs = chat_template_kwargs or {}
         self.path: dict[str, Any] = {
             "engine": "transformers",
             "engine_version": transformers.__version__,
@@ -63,7 +65,14 @@ class TransformersGenerator:
             "weights_sha256": model.weights_sha256,
             "adapter_sha256": weights_sha256(Path(adapter)) if adapter is not None else None,
             "chat_template_sha256": text_sha256(self.tokenizer.chat_template),
+            **template_kwargs_path(chat_template_kwargs),
         }
+
+    def render(self, messages: list[dict[str, str]]) -> str:
+        """Return the prompt text the model continues: the chat template with its kwargs."""
+        return self.tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, tokenize=False, **self.chat_template_kwargs
+        )
 
     def _stop_ids(self) -> list[int]:
         return stop_token_ids(self.tokenizer, self.model.generation_config.eos_token_id)
@@ -91,12 +100,7 @@ class TransformersGenerator:
             for r in requests
         ):
             raise ValueError("a batch must share its decoding settings")
-        texts = [
-            self.tokenizer.apply_chat_template(
-                r.messages, add_generation_prompt=True, tokenize=False
-            )
-            for r in requests
-        ]
+        texts = [self.render(r.messages) for r in requests]
         batch = self.tokenizer(
             texts, return_tensors="pt", padding=True, add_special_tokens=False
         ).to(self.device)
@@ -136,13 +140,7 @@ class TransformersGenerator:
         so every option is scored after exactly the same context tokens.
         """
         contexts = [
-            self.tokenizer(
-                self.tokenizer.apply_chat_template(
-                    r.messages, add_generation_prompt=True, tokenize=False
-                )
-                + prefix,
-                add_special_tokens=False,
-            ).input_ids
+            self.tokenizer(self.render(r.messages) + prefix, add_special_tokens=False).input_ids
             for r in requests
         ]
         endings = [self.tokenizer(o, add_special_tokens=False).input_ids for o in options]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from procsft.hashing import text_sha256, weights_sha256
-from procsft.inference.decoding import stop_token_ids, to_generation
+from procsft.inference.decoding import stop_token_ids, template_kwargs_path, to_generation
 from procsft.inference.models import ResolvedModel, default_cache_dir
 from procsft.inference.protocol import Generation, GenerationRequest
 
@@ -45,6 +45,7 @@ class VllmGenerator:
         max_model_len: int = 2048,
         kv_cache_gb: float = 2.0,
         seed: int = 0,
+        chat_template_kwargs: dict[str, Any] | None = None,
     ):
         _set_engine_env()
         import torch
@@ -77,6 +78,7 @@ class VllmGenerator:
         # engine's token for token.
         self.tokenizer = AutoTokenizer.from_pretrained(model.load_from, revision=model.revision)
         self.stop_ids = self._stop_ids(model)
+        self.chat_template_kwargs = chat_template_kwargs or {}
         self.path: dict[str, Any] = {
             "engine": "vllm",
             "engine_version": vllm.__version__,
@@ -88,7 +90,15 @@ class VllmGenerator:
             "weights_sha256": model.weights_sha256,
             "adapter_sha256": None if adapter is None else weights_sha256(Path(adapter)),
             "chat_template_sha256": text_sha256(self.tokenizer.chat_template),
+            **template_kwargs_path(chat_template_kwargs),
         }
+
+    def render(self, messages: list[dict[str, str]]) -> str:
+        """Return the prompt text the model continues: the chat template with its kwargs (what
+        `LLM.chat(..., chat_template_kwargs=...)` renders, through the transformers tokenizer)."""
+        return self.tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, tokenize=False, **self.chat_template_kwargs
+        )
 
     def _stop_ids(self, model: ResolvedModel) -> list[int]:
         """Return the end-of-turn ids the transformers engine stops at."""
@@ -107,12 +117,7 @@ class VllmGenerator:
         from vllm import SamplingParams
 
         prompts = [
-            self.tokenizer(
-                self.tokenizer.apply_chat_template(
-                    r.messages, add_generation_prompt=True, tokenize=False
-                ),
-                add_special_tokens=False,
-            )["input_ids"]
+            self.tokenizer(self.render(r.messages), add_special_tokens=False)["input_ids"]
             for r in requests
         ]
         params = [

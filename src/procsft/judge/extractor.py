@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from procsft.answers import answers_match
+from procsft.reasoning import cut_off_verdict
 from procsft.schema import Episode, Task, Verdict
 
 # Markdown emphasis around the marker ("**ANSWER:** 7") is common and does not change the answer.
@@ -50,7 +51,10 @@ def score_extractor(
 
     `format_ok` says whether the response has an `ANSWER:` line, in either mode; the lenient
     mode may still pass a response without one, so its effect is measurable per condition.
+    An episode whose reasoning trace never closed is undecided: it was cut off, not wrong.
     """
+    if episode.reasoning_cut_off:
+        return cut_off_verdict(episode, scorer)
     extracted = extract_answer(episode.response, lenient=lenient)
     if task.reference is None:
         passed, reason = None, "no reference answer: judge-only task"

@@ -26,6 +26,7 @@ from procsft.inference.protocol import (
     Generator,
     generate_each,
 )
+from procsft.reasoning import cut_off_verdict
 from procsft.run_folder import write_text_atomic
 from procsft.schema import Episode, Task, Verdict
 
@@ -264,7 +265,11 @@ def judge_episodes(
     chunk: int,
     emit: Callable[[list[Verdict]], None],
 ) -> None:
-    """Judge `episodes`, passing verdicts to `emit` `chunk` at a time (see `judge_responses`)."""
+    """Judge `episodes`, passing verdicts to `emit` `chunk` at a time (see `judge_responses`).
+    An episode whose reasoning trace never closed has no answer to grade: it is undecided
+    without a request."""
+    emit([cut_off_verdict(e, scorer) for e in episodes if e.reasoning_cut_off])
+    episodes = [e for e in episodes if not e.reasoning_cut_off]
 
     def verdicts(grades: list[Grade]) -> None:
         emit(

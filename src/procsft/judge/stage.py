@@ -105,7 +105,9 @@ def judge_facts(
     totals = ledger.totals(scorer.name)
     paid = ledger.paid_keys(scorer.name)
     requests = (
-        judge_request(tasks[e.task_id], e.response, scorer.max_new_tokens) for e in episodes
+        judge_request(tasks[e.task_id], e.response, scorer.max_new_tokens)
+        for e in episodes
+        if not e.reasoning_cut_off  # never sent to a judge
     )
     totals.cached = sum(cache_key(judge_path, r) not in paid for r in requests)
     totals.unparseable = sum(

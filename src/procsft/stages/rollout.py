@@ -18,6 +18,7 @@ from procsft.inference.http_engine import Price
 from procsft.inference.probe import check_adapter_effect
 from procsft.inference.protocol import Generator
 from procsft.plan import Configuration
+from procsft.reasoning import marker_fields
 from procsft.rollout import plan_episodes, rollout
 from procsft.run_files import ShardFacts
 from procsft.run_folder import RunFolder
@@ -107,6 +108,7 @@ def rollout_stage(config: StudyConfig, run: RunFolder, only: str | None = None) 
             log,
             decoding=config.decoding,
             batch_size=batch_size,
+            reasoning=config.reasoning,
         )
         rows = [log.rows[p.episode_id] for p in episodes]  # all there: rollout raised otherwise
         # Counts come from the rows, so a shard a killed process began counts the whole shard;
@@ -135,7 +137,10 @@ def _rollout_identity(
     `reuse.rollout_key`): the student (with its adapter's weights) or the reference API model."""
     if configuration.phase == "reference":
         (ref,) = [r for r in config.references if r.name == configuration.student]
-        return {"backend": ref.backend, "model": ref.model, "base_url": ref.base_url}, {}
+        api = {"backend": ref.backend, "model": ref.model, "base_url": ref.base_url}
+        if ref.chat_template_kwargs is not None:  # absent otherwise: older keys still match
+            api["chat_template_kwargs"] = ref.chat_template_kwargs
+        return api, marker_fields(config.reasoning)
     (student,) = [s for s in config.students if s.name == configuration.student]
     model: dict[str, Any] = student.model_dump(mode="json", exclude={"new"})
     if configuration.adapter is not None:
@@ -152,7 +157,7 @@ def _rollout_identity(
         "dtype": compute.dtype,
         "batch_size": compute.batch_size,  # the padded batches shape greedy text
     }
-    return model, engine
+    return model, engine | marker_fields(config.reasoning)  # the markers split the rows' replies
 
 
 def collect_episodes(config: StudyConfig, run: RunFolder) -> list[Episode]:
