@@ -112,7 +112,8 @@ def test_warn_mode_puts_the_checks_in_the_summary_and_marks_the_judges_numbers(t
     config, run = _run(tmp_path, *_study(always_pass=True))
     out = io.StringIO()
     summary = analyze_stage(config, run, Console(file=out, width=200))
-    assert "judge checks: 8 of" in out.getvalue()
+    printed = out.getvalue()
+    assert "judge checks: 8 of" in printed and "⚠ one a failed judge check affects" in printed
     typed = run.read_summary().judge_checks
     assert typed.mode == "warn" and typed.failed == 8 and typed.expectations == []
     assert summary["judge_checks"]["checks"][0]["check"] == "pass rate"
@@ -224,3 +225,13 @@ def test_the_distilled_corpus_is_checked_per_skill_with_or_without_judge_counts(
         ("corpus rows kept", "beta", True),
     }
     assert next(c for c in checks.failures).observed == pytest.approx(2 / 9, abs=1e-4)
+    # Judged without a count of what the judge passed: the kept share of the skill's rows.
+    counted = {"gamma": {"kept": 3, "rejected": 5, "judged": 6}}
+    (rate, kept) = judge_checks([], [], config, counted).checks
+    assert (rate.check, rate.observed, rate.n, rate.success) == (
+        "corpus judge-pass rate",
+        0.375,
+        8,
+        False,
+    )
+    assert (kept.check, kept.observed, kept.success) == ("corpus rows kept", 3, True)

@@ -115,8 +115,8 @@ def judge_checks(
 ) -> JudgeChecks:
     """Return every judge-pass check: the measurements of this module's docstring, each judged
     by a Great Expectations expectation of `config.analysis.judge_limits`. `per_skill` is the
-    distillation manifest's counts per skill (`kept`, `rejected`, and `judged` with
-    `judge_passed` when a judge filtered the corpus); None when the corpus was not distilled."""
+    distillation manifest's counts per skill (`kept`, `rejected`, and `judged`, perhaps with
+    `judge_passed`, when a judge filtered the corpus); None when it was not distilled."""
     from procsft.validate import Checker  # Great Expectations takes seconds to import
 
     limits = config.analysis.judge_limits
@@ -237,16 +237,19 @@ def _episode_measures(episodes: Iterable[Episode]) -> list[_Measured]:
 
 
 def _corpus_measures(per_skill: dict[str, dict[str, Any]]) -> list[_Measured]:
-    """Return each skill's rows kept and, when the manifest counts what a judge saw (`judged`),
-    its judge-pass rate; a manifest without judge counts (the extractor filtered) gets the
-    kept-row check only."""
+    """Return each skill's rows kept and, when a judge filtered the corpus (the manifest counts
+    `judged`), its judge-pass rate: `judge_passed` of `judged` when both are counted, else the
+    kept share of the skill's demonstrations. A manifest without judge counts (the extractor
+    filtered) gets the kept-row check only."""
     out = []
     for skill, counts in sorted(per_skill.items()):
         kept = int(counts.get("kept") or 0)
         rows = kept + int(counts.get("rejected") or 0)
         if "judged" in counts:
-            judged = int(counts["judged"] or 0)
-            passed = int(counts.get("judge_passed", kept) or 0)
+            if "judge_passed" in counts:
+                passed, judged = int(counts["judge_passed"] or 0), int(counts["judged"] or 0)
+            else:
+                passed, judged = kept, rows
             out.append(_Measured(CORPUS_PASS_RATE, _share(passed, judged), judged, skill=skill))
         out.append(_Measured(CORPUS_ROWS, kept, rows, skill=skill))
     return out
