@@ -74,6 +74,8 @@ def test_end_to_end_run_on_tiny_model_and_resume(tmp_path, cache_dir, subprocess
     summary = json.loads((run / "summary.json").read_text())
     assert {r["condition"] for r in summary["pass_rates"]} == {"baseline", "curated"}
     assert summary["procedural_delta"][0]["n_tasks"] == 6
+    checks = json.loads((run / "validate" / "verdicts.json").read_text())
+    assert summary["judge_checks"]["checked"] == checks["checked"] > 0
     assert "Δ" in first.stdout and "report:" in first.stdout
 
     files = sorted(run.rglob("*.jsonl"))

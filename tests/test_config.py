@@ -77,6 +77,38 @@ def test_fingerprint_ignores_key_order_and_storage_but_not_content():
     assert len(a.fingerprint()) == 64
 
 
+def test_judge_check_keys_left_at_their_defaults_keep_every_shipped_fingerprint():
+    # The fingerprints the shipped configs had before `analysis.judge_checks` and
+    # `analysis.judge_limits` existed: their run folders keep their names and resume.
+    before = {
+        "local.yaml": "ce7e6a5e33f972924330738486921d42dc60295f74bc888438782ff4f67c6a11",
+        "qwen35-paper.yaml": "89db9a1498840689bd4c306c388f1dcc638360d16cade05965afd7d03f5a98f1",
+        "scale-8b-14b.yaml": "b5b0a32cc74eac4aa8d0dca2ba66f656dd4e2de55dd8dda4bee89b3fb4fd4076",
+    }
+    for name, fingerprint in before.items():
+        assert load_config(REPO / "configs" / name).fingerprint() == fingerprint, name
+    base = load_config(REPO / "configs" / "local.yaml").model_dump(mode="json")
+    spelled = StudyConfig.model_validate(
+        base | {"analysis": base["analysis"] | {"judge_checks": "warn", "judge_limits": {}}}
+    )
+    assert spelled.fingerprint() == before["local.yaml"]
+    for change in ({"judge_checks": "fail"}, {"judge_limits": {"min_kappa": 0.4}}):
+        changed = StudyConfig.model_validate(base | {"analysis": base["analysis"] | change})
+        assert changed.fingerprint() != before["local.yaml"], change
+
+
+def test_judge_limits_are_validated_with_the_config(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(GOOD + "analysis:\n  judge_limits:\n    min_kapa: 0.3\n")
+    message = str(pytest.raises(ConfigError, load_config, path).value)
+    assert message == f"{path}:9: analysis.judge_limits.min_kapa: unknown key"
+    path.write_text(GOOD + "analysis:\n  judge_checks: stop\n")
+    assert "analysis.judge_checks" in str(pytest.raises(ConfigError, load_config, path).value)
+    bounds = "analysis:\n  judge_limits:\n    min_pass_rate: 0.9\n    max_pass_rate: 0.1\n"
+    path.write_text(GOOD + bounds)
+    assert "above `max_pass_rate`" in str(pytest.raises(ConfigError, load_config, path).value)
+
+
 def test_reference_stage_needs_references():
     with pytest.raises(ValueError, match="references"):
         StudyConfig.model_validate(

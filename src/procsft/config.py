@@ -14,6 +14,7 @@ from procsft.config_base import Name, TemplateKwargs
 from procsft.config_base import Strict as _Strict
 from procsft.config_sections import Compute, Storage, Subset, Suite
 from procsft.errors import ConfigError
+from procsft.judge_limits import JudgeCheckMode, JudgeLimits
 from procsft.yaml_errors import describe_error
 
 Phase = Literal["pre", "post", "reference"]
@@ -259,6 +260,16 @@ class Analysis(_Strict):
     "roughly uniform" in the prediction check."""
     seed: int = 0
     """Seed of the bootstrap."""
+    judge_checks: JudgeCheckMode = "warn"
+    """A failed judge-pass check: `warn` marks every number it affects, `fail` stops the run
+    (exit 1, one line naming the check). `warn` by default: the embedded judge fails them."""
+    judge_limits: JudgeLimits = JudgeLimits()
+    """The limits of the judge-pass checks (`procsft.judge_limits`)."""
+
+
+FINGERPRINT_WHEN_SET = {"analysis": ("judge_checks", "judge_limits")}
+"""Keys added after run folders were named by the fingerprint: they count only once set off
+their defaults, so a config that leaves them keeps its fingerprint and resumes its folder."""
 
 
 class StudyConfig(_Strict):
@@ -350,8 +361,14 @@ class StudyConfig(_Strict):
 
     def fingerprint(self) -> str:
         """Return the sha256 of the canonical config, storage excluded (it changes no result)."""
+        content = self.model_dump(mode="json", exclude={"storage"})
+        for section, keys in FINGERPRINT_WHEN_SET.items():
+            model = getattr(self, section)
+            for key in keys:
+                if getattr(model, key) == type(model).model_fields[key].default:
+                    del content[section][key]
         canonical = json.dumps(
-            self.model_dump(mode="json", exclude={"storage"}),
+            content,
             sort_keys=True,
             separators=(",", ":"),
         )

@@ -1,6 +1,6 @@
 """The typed files of a run folder after its rows: stage records (`manifest.json`), train
 metadata (`train_meta.json`), shard facts (`rollout/<configuration>.json`), agreement
-(`agreement.json`) and the summary (`summary.json`).
+(`agreement.json`), judge checks (`validate/verdicts.json`) and the summary (`summary.json`).
 
 `RunFolder` reads and writes them; everything else (tracking, the registry, the run manifest,
 reuse, the KFP components) reads their fields by attribute, so a renamed field fails loudly
@@ -220,6 +220,41 @@ class Agreement(RunFile):
     scoring_artifact: list[dict[str, Any]] = []
 
 
+# ------------------------------------------------------------------------- judge checks
+
+
+class JudgeCheck(RunFile):
+    """One judge-pass check of a scorer × configuration × condition (or a skill)."""
+
+    check: str
+    scorer: str | None = None
+    configuration: str | None = None
+    condition: str | None = None
+    skill: str | None = None
+    extractor: str | None = None
+    n: int | None = None
+    observed: Number | None = None
+    """The share, rate, κ or count; None when undefined (it then passes)."""
+    expected: str | None = None
+    success: bool = True
+
+
+class JudgeChecks(RunFile):
+    """`validate/verdicts.json` and the summary's `judge_checks`: failed checks first."""
+
+    mode: str = "warn"
+    success: bool = True
+    checked: int = 0
+    failed: int = 0
+    checks: list[JudgeCheck] = []
+    expectations: list[dict[str, Any]] = []
+    """Great Expectations' outcome per expectation (validate/verdicts.json only)."""
+
+    @property
+    def failures(self) -> list[JudgeCheck]:
+        return [c for c in self.checks if not c.success]
+
+
 # ------------------------------------------------------------------------------ summary
 
 
@@ -324,6 +359,7 @@ class Summary(RunFile):
     scoring_artifact: dict[str, list[dict[str, Any]]] = {}
     """Part (`by_condition`, …) → rows."""
     judge_agreement: dict[str, Any] | None = None
+    judge_checks: JudgeChecks | None = None
     prediction: Prediction | None = None
     plots: list[str] = []
     headlines: list[str] = []

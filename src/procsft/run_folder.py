@@ -17,6 +17,7 @@ from procsft.hashing import sha256_file
 from procsft.plan import ADAPTERS_FOLDER, Adapter
 from procsft.run_files import (
     Agreement,
+    JudgeChecks,
     RunFile,
     ShardFacts,
     StageManifest,
@@ -54,8 +55,18 @@ class RunFolder:
         return self.root / "suite" / "corpus.jsonl"
 
     @property
+    def suite_manifest(self) -> Path:
+        """The suite's counts and hashes, and what a distillation kept and rejected per skill."""
+        return self.root / "suite" / "manifest.json"
+
+    @property
     def validation(self) -> Path:
         return self.root / "validate"
+
+    @property
+    def judge_checks(self) -> Path:
+        """The judge-pass checks (`procsft.analysis.judge_checks`); `.md` beside it."""
+        return self.validation / "verdicts.json"
 
     @property
     def adapters(self) -> Path:
@@ -176,6 +187,15 @@ class RunFolder:
     def write_agreement(self, agreement: Agreement | dict[str, Any]) -> None:
         agreement = Agreement.model_validate(agreement)
         write_text_atomic(self.agreement, agreement.to_json(allow_nan=False))
+
+    def read_judge_checks(self) -> JudgeChecks | None:
+        return _read(self.judge_checks, JudgeChecks)
+
+    def write_judge_checks(self, checks: JudgeChecks, markdown: str) -> None:
+        """Write `validate/verdicts.json` (every check and expectation) and the `.md` a reader
+        opens (what failed)."""
+        write_text_atomic(self.judge_checks, checks.to_json(allow_nan=False))
+        write_text_atomic(self.judge_checks.with_suffix(".md"), markdown)
 
     def read_summary(self) -> Summary | None:
         return _read(self.summary, Summary)

@@ -118,8 +118,9 @@ def load_rows(path: Path, model: type[R], max_mb: int = MAX_FILE_MB) -> list[tup
     return rows
 
 
-class _Checker:
-    """Runs Great Expectations suites on data frames (ephemeral context: writes nothing)."""
+class Checker:
+    """Runs Great Expectations suites on data frames (ephemeral context: writes nothing),
+    keeping each outcome with the labels of the rows that fail it (suite and judge checks)."""
 
     def __init__(self):
         import great_expectations as gx
@@ -182,7 +183,7 @@ def validate_suite(
     skills = load_rows(skills_path, Skill, max_mb)
     holdout = load_rows(holdout_path, Task, max_mb)
     corpus = load_rows(corpus_path, CorpusRow, max_mb) if corpus_path else []
-    checker = _Checker()
+    checker = Checker()
     E = checker.expect
     skill_ids = sorted({s.skill_id for _, s in skills})
 

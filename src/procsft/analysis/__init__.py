@@ -12,6 +12,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from procsft.analysis.agreement import agreement_report
+from procsft.analysis.check_marks import stamp_failed_checks
 from procsft.analysis.findings import headlines
 from procsft.analysis.lift import configuration_table, lifts
 from procsft.analysis.paths import PathCheck, PathMismatchError, check_paths, paths_from_episodes
@@ -22,6 +23,7 @@ from procsft.analysis.report_html import to_html
 from procsft.analysis.scorers import agreement_table, scoring_artifact
 from procsft.analysis.terminal import headline_table as print_table
 from procsft.config import Analysis
+from procsft.run_files import JudgeChecks
 from procsft.run_folder import write_text_atomic
 from procsft.schema import Episode, Verdict, read_rows
 
@@ -58,6 +60,7 @@ def analyze(
     extractors: Sequence[str] = ("extractor",),
     episodes: Sequence[Episode] | None = None,
     agreement: dict[str, Any] | None = None,
+    judge_checks: JudgeChecks | None = None,
 ) -> dict[str, Any]:
     """Return the summary, after writing agreement.json (every pair of scorers), summary.json,
     report.md, report.html and plots/ to `out`, and `episodes.html` when the episodes are given
@@ -67,7 +70,9 @@ def analyze(
     `paths` maps each path fingerprint the verdicts carry to its path dict
     (`paths_from_episodes`). Paths that do not match raise PathMismatchError unless
     `allow_path_mismatch`, which marks every affected number. `extractors` names the scorers
-    compared with the others in the scoring-artifact table.
+    compared with the others in the scoring-artifact table. `judge_checks`
+    (`procsft.analysis.judge_checks`) go into the summary, and each failed one is stamped on
+    every number it affects.
     """
     if episodes is None and (out / "episodes.jsonl").exists():
         episodes = list(read_rows(out / "episodes.jsonl", Episode))
@@ -151,6 +156,10 @@ def analyze(
         "judge_agreement": agreement_table(agreement),
         "prediction": prediction,
     }
+    if judge_checks is not None:
+        summary["judge_checks"] = judge_checks.as_dict()
+        summary["judge_checks"].pop("expectations", None)  # in validate/verdicts.json
+        stamp_failed_checks(summary)
     # matplotlib takes about a second to import; stages that only need rates (judging) never
     # plot, so it is imported here rather than with the package.
     from procsft.analysis.trajectory import plot_skill_lift, plot_trajectory

@@ -24,7 +24,7 @@ def _by_episode(verdicts: Iterable[Verdict]) -> dict[str, dict[str, Verdict]]:
     return table
 
 
-def _kappa(a: list[bool], b: list[bool]) -> float | None:
+def kappa(a: list[bool], b: list[bool]) -> float | None:
     """Return Cohen's κ; None when it is undefined (both scorers gave one and the same label)."""
     if len(set(a) | set(b)) < 2:
         return None
@@ -57,7 +57,7 @@ def pairwise(verdicts: Sequence[Verdict]) -> list[dict[str, Any]]:
                 "a": a,
                 "b": b,
                 "n": len(pairs),
-                "kappa": _kappa(xs, ys),
+                "kappa": kappa(xs, ys),
                 "agreement": float(np.mean([x == y for x, y in pairs])) if pairs else None,
                 "table": {
                     "both_pass": sum(x and y for x, y in pairs),

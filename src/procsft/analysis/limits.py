@@ -56,12 +56,15 @@ def _judge_checks(summary: dict[str, Any]) -> tuple[Limit | None, str | None]:
 
 
 def describe_check(check: dict[str, Any]) -> str:
-    """Return a check in a few words: its name, where it applies, and what it observed."""
+    """Return a check in a few words: its name, where it applies, what it observed and, when
+    the check says, what was expected."""
     name = check.get("check") or check.get("name") or check.get("expectation") or "check"
-    where = [str(check[k]) for k in ("scorer", "configuration", "condition") if check.get(k)]
+    keys = ("scorer", "configuration", "condition", "skill")
+    where = [str(check[k]) for k in keys if check.get(k)]
     observed = next((check[k] for k in ("observed", "value", "message") if k in check), None)
     text = str(name) + (f" ({', '.join(where)})" if where else "")
-    return text + ("" if observed is None else f": {observed}")
+    text += "" if observed is None else f": {observed}"
+    return text + (f" (expected {check['expected']})" if check.get("expected") else "")
 
 
 def _path_mismatch(summary: dict[str, Any]) -> tuple[Limit | None, str | None]:

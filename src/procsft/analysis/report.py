@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from procsft.analysis import report_detail as detail
+from procsft.analysis.check_marks import FIELD, MARK, marked
 from procsft.analysis.findings import headlines, interval, prediction_sentences
 from procsft.analysis.lead import (
     answer_rows,
     answer_sentences,
+    failed_checks,
     judge_check_rows,
     post_delta,
     verdict_word,
@@ -69,11 +71,14 @@ def _answer_section(summary: dict[str, Any]) -> Section:
                 row.size,
                 *([row.recipe or "—"] if several else []),
                 row.scorer,
-                linked(row.pre["delta"], delta_link(row.pre)) if row.pre else "—",
+                linked(row.pre["delta"], delta_link(row.pre), row.pre) if row.pre else "—",
                 interval(row.pre["ci_low"], row.pre["ci_high"]) if row.pre else "—",
-                Cell(post_delta(row)[0], delta_link(row.post[0]) if len(row.post) == 1 else None),
+                Cell(
+                    marked(post_delta(row)[0], next((d for d in row.post if d.get(FIELD)), None)),
+                    delta_link(row.post[0]) if len(row.post) == 1 else None,
+                ),
                 post_delta(row)[1],
-                linked(row.lift["lift"], lift_link(row.lift)) if row.lift else "—",
+                linked(row.lift["lift"], lift_link(row.lift), row.lift) if row.lift else "—",
                 interval(row.lift["ci_low"], row.lift["ci_high"]) if row.lift else "—",
                 str(row.lift["n_tasks"] if row.lift else row.pre["n_tasks"] if row.pre else "—"),
                 str(row.lift["n_seeds"]) if row.lift else "—",
@@ -103,14 +108,23 @@ def _limits_section(summary: dict[str, Any]) -> Section:
 
 
 def judge_checks_section(summary: dict[str, Any]) -> Section:
-    """Return the judge checks of `summary["judge_checks"]`, one row each, or where they go."""
+    """Return the judge checks of `summary["judge_checks"]`: the failed ones, one row each, and
+    how many passed (`validate/verdicts.md` lists every check); or where they go."""
     checks = judge_check_rows(summary)
     if not checks:
         text = ["No judge checks in this summary (`judge_checks` in summary.json)."]
         return Section("Judge checks", text=text, lead=True, anchor="judge-checks")
+    shown = failed_checks(summary)
+    passed = len(checks) - len(shown)
+    text = [
+        f"{passed} of {len(checks)} checks passed"
+        + (f"; {MARK} marks every pass rate, Δ and lift a failed check affects" if shown else "")
+        + " (every check: validate/verdicts.md)."
+    ]
     columns: list[str] = []
-    for check in checks:
+    for check in shown:
         columns += [k for k, v in check.items() if k not in columns and not isinstance(v, list)]
+    columns = [c for c in columns if any(check.get(c) is not None for check in shown)]
     rows: list[list[str | Cell]] = [
         [
             _value(check.get(c))
@@ -118,9 +132,10 @@ def judge_checks_section(summary: dict[str, Any]) -> Section:
             else Cell(str(check[c]), episodes_link(scorer=check[c]))
             for c in columns
         ]
-        for check in checks
+        for check in shown
     ]
-    return Section("Judge checks", tables=[Table(columns, rows)], lead=True, anchor="judge-checks")
+    tables = [Table(columns, rows)] if shown else []
+    return Section("Judge checks", text=text, tables=tables, lead=True, anchor="judge-checks")
 
 
 def _value(value: Any) -> str:

@@ -7,15 +7,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from procsft.analysis.check_marks import marked
 from procsft.analysis.findings import agreement_sentence, interval, mismatch, rate, signed
 from procsft.analysis.lead import scorer_order
 from procsft.analysis.links import delta_link, episodes_link, lift_link, pass_rate_link
 from procsft.analysis.report_parts import Cell, Section, Table
 
 
-def linked(value: float | None, href: str | None = None) -> Cell:
-    """Return a signed number that opens `href`."""
-    return Cell(signed(value), href)
+def linked(value: float | None, href: str | None = None, row: dict[str, Any] | None = None) -> Cell:
+    """Return a signed number that opens `href`, marked when a failed judge check affects
+    `row` (the summary row the number belongs to)."""
+    return Cell(marked(signed(value), row), href)
 
 
 def lift_tables(lifts: list[dict[str, Any]]) -> list[Table]:
@@ -28,7 +30,7 @@ def lift_tables(lifts: list[dict[str, Any]]) -> list[Table]:
                 lift["scorer"],
                 str(lift["n_tasks"]),
                 str(lift["n_seeds"]),
-                linked(lift["lift"], lift_link(lift)),
+                linked(lift["lift"], lift_link(lift), lift),
                 interval(lift["ci_low"], lift["ci_high"]),
                 rate(lift.get("seed_std")),
                 mismatch(lift),
@@ -44,7 +46,7 @@ def lift_tables(lifts: list[dict[str, Any]]) -> list[Table]:
                 s["configuration"],
                 lift["scorer"],
                 str(s["train_seed"]),
-                linked(s["lift"], lift_link(lift, post=[s["configuration"]])),
+                linked(s["lift"], lift_link(lift, post=[s["configuration"]]), lift),
                 interval(s["ci_low"], s["ci_high"]),
             ]
             for lift in lifts
@@ -66,7 +68,7 @@ def delta_table(deltas: list[dict[str, Any]]) -> Table:
                 str(d["n_tasks"]),
                 Cell(rate(d["baseline"]), delta_link(d)),
                 Cell(rate(d["curated"]), delta_link(d)),
-                linked(d["delta"], delta_link(d)),
+                linked(d["delta"], delta_link(d), d),
                 interval(d["ci_low"], d["ci_high"]),
                 str(d["baseline_only"]),
                 str(d["curated_only"]),
@@ -91,7 +93,7 @@ def rate_table(rates: list[dict[str, Any]]) -> Table:
                 Cell(str(r["n"]), pass_rate_link(r)),
                 Cell(str(r["passed"]), pass_rate_link(r)),
                 Cell(_undecided(r), _undecided_link(r)) if r["undecided"] else "0",
-                Cell(rate(r["pass_rate"]), pass_rate_link(r)),
+                Cell(marked(rate(r["pass_rate"]), r), pass_rate_link(r)),
                 interval(r["ci_low"], r["ci_high"], sign=False),
                 mismatch(r),
             ]

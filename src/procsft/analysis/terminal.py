@@ -17,8 +17,15 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from procsft.analysis.check_marks import FIELD, MARK, marked
 from procsft.analysis.findings import interval, prediction_sentences, signed
-from procsft.analysis.lead import answer_rows, post_delta, scorer_order, verdict_word
+from procsft.analysis.lead import (
+    answer_rows,
+    failed_checks,
+    post_delta,
+    scorer_order,
+    verdict_word,
+)
 from procsft.analysis.limits import limits
 
 
@@ -80,9 +87,11 @@ def _answer_table(summary: dict[str, Any], confidence: str) -> Table:
             row.size,
             *([row.recipe or "—"] if len(recipes) > 1 else []),
             row.scorer,
-            signed(row.pre["delta"]) if row.pre else "—",
-            post_delta(row)[0],
-            f"{signed(lift['lift'])} {interval(lift['ci_low'], lift['ci_high'])}" if lift else "—",
+            marked(signed(row.pre["delta"]), row.pre) if row.pre else "—",
+            marked(post_delta(row)[0], next((d for d in row.post if d.get(FIELD)), None)),
+            f"{marked(signed(lift['lift']), lift)} {interval(lift['ci_low'], lift['ci_high'])}"
+            if lift
+            else "—",
             str(lift["n_tasks"] if lift else row.pre["n_tasks"] if row.pre else "—"),
             verdict_word(lift, short=True) if lift else "reference" if not row.post else "",
             style="bold" if row.scorer == rows[0].scorer else None,
@@ -108,7 +117,8 @@ def _delta_table(summary: dict[str, Any], confidence: str) -> Table:
     student = names.get(example[0], ("", ""))[0]
     legend = (
         f"Names under a student omit it: {example[1]} under {student} is {example[0]}. "
-        "! marks a number compared across inference paths."
+        "! marks a number compared across inference paths"
+        + (f", {MARK} one a failed judge check affects." if failed_checks(summary) else ".")
     )
     table = _table(f"Procedural Δ per configuration ({confidence} intervals)", legend)
     table.add_column("configuration", overflow="fold", min_width=min(_longest(names), 30))
@@ -132,7 +142,7 @@ def _delta_table(summary: dict[str, Any], confidence: str) -> Table:
             f"  {short}",
             d["scorer"],
             str(d["n_tasks"]),
-            signed(d["delta"]) + ("!" if d.get("path_mismatch") else ""),
+            marked(signed(d["delta"]) + ("!" if d.get("path_mismatch") else ""), d),
             interval(d["ci_low"], d["ci_high"]),
         )
     return table

@@ -21,7 +21,7 @@ def student_generator(
         compute,
         cache_dir,
         adapter,
-        chat_template_kwargs=chat_template_kwargs,
+        chat_template_kwargs=student.chat_template_kwargs,
     )
 
 

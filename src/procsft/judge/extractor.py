@@ -26,6 +26,10 @@ PROSE_ANSWER = re.compile(
 )
 
 
+NO_REFERENCE = "no reference answer: judge-only task"
+"""The reason of an extractor's verdict on a task it cannot decide by design (rubric only)."""
+
+
 def extract_answer(response: str, lenient: bool = False) -> str | None:
     """Return the text after the last `ANSWER:` line marker; in lenient mode, else the last
     prose statement of an answer; None when there is neither."""
@@ -57,7 +61,7 @@ def score_extractor(
         return cut_off_verdict(episode, scorer)
     extracted = extract_answer(episode.response, lenient=lenient)
     if task.reference is None:
-        passed, reason = None, "no reference answer: judge-only task"
+        passed, reason = None, NO_REFERENCE
     elif extracted is None:
         passed, reason = False, "no answer statement" if lenient else "no ANSWER: line"
     elif answers_match(extracted, task.reference, task.answer_type, task.tolerance):

@@ -64,7 +64,7 @@ def rejudge_stage(
     run.write_config(config.model_dump(mode="json"))
     verdicts, facts = judge_all(config, list(tasks.values()), episodes, run.verdicts, rescore=True)
     record_judge_stage(config, run, verdicts, facts)
-    after_verdicts_written(config, run, verdicts)
+    after_verdicts_written(config, run, verdicts, episodes)
     return Rejudged(run, verdicts, facts["judges"])
 
 
