@@ -12,9 +12,8 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from procsft.config_base import Name, TemplateKwargs
 from procsft.config_base import Strict as _Strict
-from procsft.config_sections import Compute, Storage, Subset, Suite
+from procsft.config_sections import Analysis, Compute, Storage, Subset, Suite
 from procsft.errors import ConfigError
-from procsft.judge_limits import JudgeCheckMode, JudgeLimits
 from procsft.yaml_errors import describe_error
 
 Phase = Literal["pre", "post", "reference"]
@@ -248,30 +247,6 @@ class Distill(ApiClient):
         return self
 
 
-class Analysis(_Strict):
-    resamples: int = Field(2000, ge=100)
-    """Bootstrap resamples per interval."""
-    confidence: float = Field(0.95, gt=0.5, lt=1)
-    """Coverage of every interval."""
-    cluster_by_skill: bool = False
-    """Resample whole skills instead of tasks (tasks of a skill are not independent)."""
-    prediction_band: float = Field(0.05, gt=0)
-    """How far a new size's lift may fall from the earlier sizes' mean lift and still count as
-    "roughly uniform" in the prediction check."""
-    seed: int = 0
-    """Seed of the bootstrap."""
-    judge_checks: JudgeCheckMode = "warn"
-    """A failed judge-pass check: `warn` marks every number it affects, `fail` stops the run
-    (exit 1, one line naming the check). `warn` by default: the embedded judge fails them."""
-    judge_limits: JudgeLimits = JudgeLimits()
-    """The limits of the judge-pass checks (`procsft.judge_limits`)."""
-
-
-FINGERPRINT_WHEN_SET = {"analysis": ("judge_checks", "judge_limits")}
-"""Keys added after run folders were named by the fingerprint: they count only once set off
-their defaults, so a config that leaves them keeps its fingerprint and resumes its folder."""
-
-
 class StudyConfig(_Strict):
     study: Name
     """Name of the study; with the fingerprint it names the run folder."""
@@ -361,14 +336,8 @@ class StudyConfig(_Strict):
 
     def fingerprint(self) -> str:
         """Return the sha256 of the canonical config, storage excluded (it changes no result)."""
-        content = self.model_dump(mode="json", exclude={"storage"})
-        for section, keys in FINGERPRINT_WHEN_SET.items():
-            model = getattr(self, section)
-            for key in keys:
-                if getattr(model, key) == type(model).model_fields[key].default:
-                    del content[section][key]
         canonical = json.dumps(
-            content,
+            self.model_dump(mode="json", exclude={"storage"}),
             sort_keys=True,
             separators=(",", ":"),
         )

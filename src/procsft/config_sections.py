@@ -1,6 +1,7 @@
 """The sections of a study config that stand on their own: the suite it builds, the subset a
-smoke run keeps, where outputs go, and the compute it runs on. `procsft.config` joins them with
-the model, decoding and scoring sections into `StudyConfig` (import them from there)."""
+smoke run keeps, where outputs go, the compute it runs on, and how analysis runs.
+`procsft.config` joins them with the model, decoding and scoring sections into `StudyConfig`
+(import them from there)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from procsft.config_base import Strict
+from procsft.judge_limits import JudgeCheckMode, JudgeLimits
 
 
 class Suite(Strict):
@@ -86,3 +88,24 @@ class Compute(Strict):
     checkpoint_every: int | None = Field(None, ge=1)
     """Training checkpoint interval in optimizer steps; a killed training resumes from the
     last one. `null`: no checkpoints."""
+
+
+class Analysis(Strict):
+    resamples: int = Field(2000, ge=100)
+    """Bootstrap resamples per interval."""
+    confidence: float = Field(0.95, gt=0.5, lt=1)
+    """Coverage of every interval."""
+    cluster_by_skill: bool = False
+    """Resample whole skills instead of tasks (tasks of a skill are not independent)."""
+    prediction_band: float = Field(0.05, gt=0)
+    """How far a new size's lift may fall from the earlier sizes' mean lift and still count as
+    "roughly uniform" in the prediction check."""
+    seed: int = 0
+    """Seed of the bootstrap."""
+    judge_checks: JudgeCheckMode = "warn"
+    """A failed judge-pass check: `warn` marks every number it affects, `fail` stops the run
+    (exit 1, one line naming the check). `warn` by default: the embedded judge fails them."""
+    judge_limits: JudgeLimits = JudgeLimits()
+    """The limits of the judge-pass checks (`procsft.judge_limits`)."""
+
+    added_later = frozenset({"judge_checks", "judge_limits"})

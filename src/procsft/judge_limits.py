@@ -1,20 +1,22 @@
 """The limits of the judge-pass checks (`analysis.judge_limits` in a study config), which
 `procsft.analysis.judge_checks` holds the verdicts, episodes and distilled corpus to.
 
-Apart from `procsft.config` only because that module is at its size limit; it is part of the
-config (`StudyConfig.analysis.judge_limits`) and validated with it."""
+Part of the config (`StudyConfig.analysis.judge_limits`, `procsft.config_sections`) and
+validated with it."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from procsft.config_base import Strict
 
 JudgeCheckMode = Literal["warn", "fail"]
 """What a failed judge check does: `warn` marks every number it affects, `fail` stops the run."""
 
 
-class JudgeLimits(BaseModel):
+class JudgeLimits(Strict):
     """Where each judge-pass check draws its line, per scorer × configuration × condition.
 
     The defaults flag a judge that says nothing about the students (one that passes or fails
@@ -33,8 +35,6 @@ class JudgeLimits(BaseModel):
       answer fails under every scorer, whatever the skill block did;
     - on a distilled corpus, per skill: judge-pass rate ≥ 0.5 and at least 1 kept row.
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     max_undecided_share: float = Field(0.1, ge=0, le=1)
     """Most undecided verdicts (of those the scorer can decide) per cell; default 0.1."""
