@@ -69,14 +69,15 @@ def test_rollout_takes_an_optional_adapter_and_outputs_a_dataset(tmp_path):
 
 def test_judge_outputs_episodes_and_verdicts(tmp_path):
     _, inputs, outputs, container = _signature(components.judge, tmp_path)
-    assert inputs == {}
+    # The shards to restore when the volume lacks them (issue 14: a cache hit is always safe).
+    assert inputs == dict.fromkeys(("pre_shards", "post_shards"), "system.Dataset")
     assert outputs == dict.fromkeys(("episodes", "verdicts"), "system.Dataset")
     assert container["image"] == BASE_IMAGE
 
 
 def test_analyze_shows_report_markdown_and_metrics(tmp_path):
     _, inputs, outputs, container = _signature(components.analyze, tmp_path)
-    assert inputs == {"verdicts": "system.Dataset"}
+    assert inputs == {"verdicts": "system.Dataset", "episodes": "system.Dataset"}
     assert outputs == {
         "agreement": "system.Dataset",
         "summary": "system.Dataset",
@@ -91,7 +92,7 @@ def test_analyze_shows_report_markdown_and_metrics(tmp_path):
 def test_publish_follows_the_analysis_and_returns_what_it_published(tmp_path):
     params, inputs, outputs, container = _signature(components.publish, tmp_path)
     assert params["tracking_uri"] == "STRING"
-    assert inputs == {"summary": "system.Dataset"}
+    assert inputs == {"summary": "system.Dataset", "adapters": "system.Model"}
     assert container["image"] == BASE_IMAGE
 
 

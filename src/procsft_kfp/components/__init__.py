@@ -9,6 +9,7 @@ from procsft_kfp.components.images import BASE_IMAGE, ROLLOUT_IMAGE, TRAIN_IMAGE
 from procsft_kfp.components.judge import judge
 from procsft_kfp.components.publish import publish
 from procsft_kfp.components.rollout import rollout
+from procsft_kfp.components.shards import collect_shards
 from procsft_kfp.components.train import train
 from procsft_kfp.components.validate import validate
 
@@ -18,6 +19,7 @@ __all__ = [
     "TRAIN_IMAGE",
     "Images",
     "analyze",
+    "collect_shards",
     "distill",
     "judge",
     "publish",

@@ -4,10 +4,13 @@ from kfp import dsl
 from kfp.dsl import HTML, Dataset, Input, Markdown, Metrics, Output
 
 from procsft_kfp.components.images import BASE_IMAGE
+from procsft_kfp.components.restore import restore
 from procsft_kfp.components.study_run import study_run
 
 
-@dsl.component(base_image=BASE_IMAGE, install_kfp_package=False, additional_funcs=[study_run])
+@dsl.component(
+    base_image=BASE_IMAGE, install_kfp_package=False, additional_funcs=[study_run, restore]
+)
 def analyze(
     config_yaml: str,
     run_root: str,
@@ -19,14 +22,15 @@ def analyze(
     episodes_page: Output[HTML],
     report_md: Output[Markdown],
     metrics: Output[Metrics],
+    episodes: Input[Dataset] = None,
 ):
     """Write `agreement.json`, `summary.json` and the report, copy them out, and log every pass
     rate, Δ and lift as a metric (`pass_rate/<configuration>/<condition>/<scorer>`, `delta/…`,
     `lift/…`). Verdicts that judge errors left undecided then fail the step, after its outputs,
     as they end `procsft run` with exit 4: the run is not published on fewer verdicts.
 
-    The verdicts are read from the run folder; `verdicts` keys this step's cache entry to the
-    judge step that wrote them.
+    The verdicts and episodes are read from the run folder, restored from `verdicts` and
+    `episodes` (the judge step's outputs) when the volume lacks them.
     """
     import html
     import shutil
@@ -39,6 +43,9 @@ def analyze(
     from procsft.schema import Verdict, read_rows
 
     config, run = study_run(config_yaml, run_root, run_id)
+    for rows in (verdicts, episodes):
+        if rows is not None:
+            restore(rows, run.root)
     stages.analyze_stage(config, run, Console())
     shutil.copyfile(run.agreement, agreement.path)
     shutil.copyfile(run.episodes_html, episodes_page.path)

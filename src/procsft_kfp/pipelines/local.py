@@ -58,6 +58,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--verbose", action="store_true", help="keep KFP's executor logs (inputs as JSON)"
     )
+    parser.add_argument(
+        "--cache",
+        action="store_true",
+        help="skip a cached step whose inputs are unchanged, as KFP on a cluster does "
+        "(KFP's cache, under the pipeline root); later steps restore its files from its outputs",
+    )
     args = parser.parse_args(argv)
     from procsft.errors import run_main
 
@@ -76,7 +82,11 @@ def _run_locally(args: argparse.Namespace) -> int:
     pipeline_root = (args.pipeline_root or run_root / "_kfp").resolve()
     for message in LOCAL_ONLY:
         warnings.filterwarnings("ignore", message=message)
-    local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(pipeline_root))
+    local.init(
+        runner=local.SubprocessRunner(use_venv=False),
+        pipeline_root=str(pipeline_root),
+        enable_caching=args.cache,
+    )
     run = run_root / (args.run_id or config.run_id())
     out = sys.stdout if args.verbose else QuietExecutorLogs(sys.stdout)
     try:

@@ -12,6 +12,7 @@ from procsft import plan
 from procsft.config import StudyConfig
 from procsft_kfp.components import (
     analyze,
+    collect_shards,
     distill,
     judge,
     publish,
@@ -79,9 +80,12 @@ def build_pipeline(
             task.set_container_image(image)
             return cache(mount_runs(request(task, compute), runs_pvc), deterministic=cached)
 
-        def gpu_step(task: dsl.PipelineTask, image: str, compute: Compute) -> dsl.PipelineTask:
-            """Return `task` on the GPU pool, cached: GPU steps are seeded or greedy."""
-            gpu = request_gpus(step(task, image, compute, cached=True))
+        def gpu_step(
+            task: dsl.PipelineTask, image: str, compute: Compute, cached: bool = True
+        ) -> dsl.PipelineTask:
+            """Return `task` on the GPU pool, cached unless told: GPU steps are seeded or
+            greedy."""
+            gpu = request_gpus(step(task, image, compute, cached=cached))
             return place(gpu, gpu_node_selector, gpu_tolerations)
 
         def api_step(task: dsl.PipelineTask) -> dsl.PipelineTask:
@@ -96,13 +100,14 @@ def build_pipeline(
             calls_api = settings.teacher_backend in ("anthropic", "openai") or (
                 judge is not None and judge.backend != "transformers"
             )
+            # Never cached: validation rebuilds a suite the volume lacks, and a skipped
+            # distillation would leave it the built-in corpus (kubeflow/pipelines #12220).
             if settings.teacher_backend == "local":
-                task = gpu_step(task, images.train, TRAIN_STEP)
+                task = gpu_step(task, images.train, TRAIN_STEP, cached=False)
             else:
-                task = step(task, cached=True)
-            if calls_api:  # an API's replies are no function of the inputs: never cached
+                task = step(task)
+            if calls_api:
                 task = retry_api_errors(use_api_keys(task, api_keys_secret, config))
-                task = cache(task, deterministic=False)
             return task
 
         exit_task = step(record_failure(**run, tracking_uri=tracking_uri))
@@ -114,15 +119,21 @@ def build_pipeline(
                 teach = distill(**run, teacher=distill_teacher or "")
                 gate.after(distill_step(teach))
             rollouts = []
+            # What the cached steps produced, for the steps that restore it into a run folder
+            # the volume lost (kubeflow/pipelines #12220: a cache hit skips a step whatever the
+            # volume holds).
+            pre_shards, post_shards, trained_adapters = None, None, None
             if students:
                 with dsl.ParallelFor(students, name="students") as student:
                     if "pre" in config.stages:
                         pre = rollout(**run, model=student, variant="pre").after(gate)
                         pre.set_display_name("rollout-pre")
                         rollouts.append(gpu_step(pre, images.rollout, ROLLOUT_STEP))
+                        pre_shards = dsl.Collected(pre.outputs["episodes"])
                     if adapters:
                         trained = train(**run, student=student).after(gate)
                         gpu_step(trained, images.train, TRAIN_STEP)
+                        trained_adapters = dsl.Collected(trained.outputs["adapters"])
                         with dsl.ParallelFor(adapters, name="adapters") as adapter:
                             post = rollout(
                                 **run,
@@ -132,17 +143,30 @@ def build_pipeline(
                             )
                             post.set_display_name("rollout-post")
                             rollouts.append(gpu_step(post, images.rollout, ROLLOUT_STEP))
+                        # One artifact per student: KFP local cannot collect a nested loop.
+                        bundled = collect_shards(episodes=dsl.Collected(post.outputs["episodes"]))
+                        post_shards = dsl.Collected(step(bundled, cached=True).outputs["shards"])
             if references:
                 with dsl.ParallelFor(references, name="references") as reference:
                     ref = rollout(**run, model=reference, variant="reference").after(gate)
                     rollouts.append(api_step(ref.set_display_name("rollout-reference")))
             # Rows are the interface: judging reads every shard from the run folder, so it waits
-            # on the rollouts rather than collecting their outputs (KFP local cannot collect a
-            # nested loop's outputs: it hands the step a list of lists).
-            scored = api_step(judge(**run).after(*rollouts))
-            analyzed = step(analyze(**run, verdicts=scored.outputs["verdicts"]), cached=True)
+            # on every rollout; the student shards come along only to restore what the volume
+            # lacks (reference rollouts are never cached: they always wrote theirs).
+            shards = {"pre_shards": pre_shards, "post_shards": post_shards}
+            given = {name: found for name, found in shards.items() if found is not None}
+            scored = api_step(judge(**run, **given).after(*rollouts))
+            analyzed = step(
+                analyze(
+                    **run,
+                    verdicts=scored.outputs["verdicts"],
+                    episodes=scored.outputs["episodes"],
+                ),
+                cached=True,
+            )
+            adapters_in = {} if trained_adapters is None else {"adapters": trained_adapters}
             published = publish(
-                **run, tracking_uri=tracking_uri, summary=analyzed.outputs["summary"]
+                **run, tracking_uri=tracking_uri, summary=analyzed.outputs["summary"], **adapters_in
             )
             use_s3_credentials(step(published), s3_secret)
 
