@@ -67,7 +67,7 @@ def test_log_run_nests_children_with_metrics_and_s3_artifacts(services, logged):
     assert child.data.params["path.dtype"] == "float32"
     assert child.data.metrics["rollout.tokens_per_second"] == 30.0
     scoring = client.get_run(logged.scoring_runs[("small/post/lora-r8/seed0", "extractor")])
-    assert scoring.data.tags[PARENT_TAG] == child.info.run_id
+    assert scoring.data.tags[PARENT_TAG] == logged.parent_run_id
     assert scoring.data.params["size"] == "S" and scoring.data.params["scorer"] == "extractor"
     metrics = scoring.data.metrics
     assert metrics["pass_rate.curated"] == pytest.approx(0.45)

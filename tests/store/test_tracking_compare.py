@@ -48,8 +48,8 @@ def test_every_scoring_run_has_the_same_metric_names(published):
     keys: dict[str, set[frozenset[str]]] = {}
     for (configuration, scorer), run_id in logged.scoring_runs.items():
         found = client.get_run(run_id)
-        # Nested under its configuration's run, which holds the path and rollout facts.
-        assert found.data.tags[PARENT_TAG] == logged.configuration_runs[configuration]
+        # Beside its configuration's run (which holds the path and rollout facts).
+        assert found.data.tags[PARENT_TAG] == logged.parent_run_id
         params = found.data.params
         assert (params["configuration"], params["scorer"]) == (configuration, scorer)
         keys.setdefault(params["stage"], set()).add(frozenset(found.data.metrics))

@@ -7,7 +7,7 @@ the parent's `stages.rollout`), a training's facts to its training run (not agai
 `stages.judge.judges`).
 
 A configuration's numbers under one scorer (pass rate per condition, Δ, lift) go to a scoring
-run of their own, nested under the configuration's run, with the same metric names for every
+run of their own (one per configuration and scorer), with the same metric names for every
 size and scorer (`pass_rate.<condition>`, `delta`, `lift`, each with its interval as
 `<name>.ci_low`/`<name>.ci_high`), so that MLflow's compare view can chart them by size.
 """

@@ -1,7 +1,9 @@
 """MLflow tracking of a finished run folder: one parent run per study run, one child run per
-configuration and per trained adapter, and under each configuration's run one scoring run per
-scorer (its pass rates, Δ and lift under the same metric names for every size), with params,
-metrics and artifacts read from the folder.
+configuration, per configuration and scorer (a scoring run: its pass rates, Δ and lift under
+the same metric names for every size) and per trained adapter, with params, metrics and
+artifacts read from the folder. Scoring runs sit beside the configuration runs, not under them:
+MLflow's runs table then lists a filter's scoring runs (`params.scorer = 'judge'`) under the one
+parent, ready to compare.
 
 The experiment is marked as a machine-learning one (`mlflow.experimentKind`), not a GenAI one:
 its runs, not traces, are what it holds.
@@ -28,7 +30,7 @@ from procsft.store.redact import copy_redacted, file_has_secret, redact, secret_
 
 TAG_RUN_ID = "procsft.run_id"
 TAG_KIND = "procsft.kind"
-"""`study` (the parent), `configuration`, `scoring` (under its configuration) or `training`."""
+"""`study` (the parent), `configuration`, `scoring` or `training`."""
 TAG_KEY = "procsft.key"
 """The configuration name, `<configuration>|<scorer>` for a scoring run, or the adapter folder
 relative to the run folder."""
@@ -60,7 +62,7 @@ class LoggedRun:
     configuration_runs: dict[str, str] = field(default_factory=dict)
     """Configuration name → child run id."""
     scoring_runs: dict[tuple[str, str], str] = field(default_factory=dict)
-    """(configuration name, scorer) → run id, nested under the configuration's run."""
+    """(configuration name, scorer) → child run id."""
     training_runs: dict[str, str] = field(default_factory=dict)
     """Adapter folder (relative to the run folder) → child run id; its adapter is at `adapter/`."""
     created: list[str] = field(default_factory=list)
@@ -131,7 +133,11 @@ def log_run(
         [experiment_id], filter_string=f"tags.`{TAG_RUN_ID}` = '{run_id}'", max_results=5000
     )
     parent = next((r for r in found if r.data.tags.get(TAG_KIND) == "study"), None)
-    children = _children(found, parent)
+    children = {
+        (r.data.tags.get(TAG_KIND), r.data.tags.get(TAG_KEY)): r
+        for r in found
+        if parent is not None and r.data.tags.get(PARENT_TAG) == parent.info.run_id
+    }
     result = LoggedRun("unchanged", uri, experiment_id, "")
     if (
         parent is not None
@@ -157,12 +163,11 @@ def log_run(
     result.parent_run_id = parent_id = parent.info.run_id
     client.set_tag(parent_id, TAG_COMPLETE, "false")  # until every child is logged
 
-    def child(kind: str, key: str, under: str | None = None) -> Any:
-        """Return the existing child run for (kind, key), or a new one under `under` (the
-        parent unless given)."""
+    def child(kind: str, key: str) -> Any:
+        """Return the existing child run for (kind, key), or a new one under the parent."""
         if (kind, key) in children:
             return children[(kind, key)]
-        tags = _tags(run_id, kind, key, under or parent_id)
+        tags = _tags(run_id, kind, key, parent_id)
         run = client.create_run(experiment_id, run_name=redact(f"{kind}:{key}"), tags=tags)
         result.created.append(run.info.run_id)
         return run
@@ -171,7 +176,7 @@ def log_run(
         run = child("configuration", configuration)
         result.configuration_runs[configuration] = run.info.run_id
         for scorer in folder.scorers_of(configuration):
-            scoring = child("scoring", f"{configuration}|{scorer}", run.info.run_id)
+            scoring = child("scoring", f"{configuration}|{scorer}")
             result.scoring_runs[(configuration, scorer)] = scoring.info.run_id
             _write(client, scoring, folder.scoring_params(configuration, scorer), {})
             _metrics(client, scoring.info.run_id, folder.scoring_metrics(configuration, scorer))
@@ -229,20 +234,6 @@ def compare_sizes(
         for r in runs
     ]
     return sorted(rows, key=lambda row: (row["params"], row["configuration"] or ""))
-
-
-def _children(found: list[Any], parent: Any) -> dict[tuple[str, str], Any]:
-    """Return {(kind, key): run} of the runs under `parent`: its children and the scoring runs
-    under those (runs of an earlier, abandoned parent are not among them)."""
-    if parent is None:
-        return {}
-    under = {parent.info.run_id}
-    under |= {r.info.run_id for r in found if r.data.tags.get(PARENT_TAG) == parent.info.run_id}
-    return {
-        (r.data.tags.get(TAG_KIND), r.data.tags.get(TAG_KEY)): r
-        for r in found
-        if r.data.tags.get(PARENT_TAG) in under
-    }
 
 
 class _Storage:
