@@ -47,7 +47,8 @@ def _bucket_objects(services) -> dict[str, tuple]:
 
 def test_log_run_nests_children_with_metrics_and_s3_artifacts(services, logged):
     _, _, logged = logged
-    assert logged.status == "created" and len(logged.created) == 1 + 5 + 3
+    # parent, 5 configurations, a scoring run under each (one scorer), 3 trainings
+    assert logged.status == "created" and len(logged.created) == 1 + 5 + 5 + 3
     client = client_for(services.mlflow_url)
     parent = client.get_run(logged.parent_run_id)
     assert parent.data.tags["study"] == "demo" and len(parent.data.tags["git_commit"]) == 40
@@ -64,11 +65,14 @@ def test_log_run_nests_children_with_metrics_and_s3_artifacts(services, logged):
     assert child.data.tags[PARENT_TAG] == logged.parent_run_id
     assert child.data.params["size"] == "S" and child.data.params["params"] == "1000"
     assert child.data.params["path.dtype"] == "float32"
-    metrics = child.data.metrics
-    assert metrics["pass_rates.curated.extractor.pass_rate"] == pytest.approx(0.45)
-    assert metrics["procedural_delta.extractor.delta"] == pytest.approx(0.15)
-    assert metrics["lift.extractor.ci_low"] == 0.05
-    assert metrics["rollout.tokens_per_second"] == 30.0
+    assert child.data.metrics["rollout.tokens_per_second"] == 30.0
+    scoring = client.get_run(logged.scoring_runs[("small/post/lora-r8/seed0", "extractor")])
+    assert scoring.data.tags[PARENT_TAG] == logged.parent_run_id
+    assert scoring.data.params["size"] == "S" and scoring.data.params["scorer"] == "extractor"
+    metrics = scoring.data.metrics
+    assert metrics["pass_rate.curated"] == pytest.approx(0.45)
+    assert metrics["delta"] == pytest.approx(0.15)
+    assert metrics["lift.ci_low"] == 0.05
     rows = [f.path for f in client.list_artifacts(child.info.run_id, "rows")]
     assert rows == ["rows/episodes.jsonl", "rows/verdicts.jsonl"]
 
@@ -112,10 +116,11 @@ def test_logging_the_same_run_twice_writes_nothing(services, tmp_path, experimen
 def test_search_runs_compares_sizes(services, logged):
     _, experiment, _ = logged
     rows = compare_sizes(
-        "pass_rates.curated.extractor.pass_rate",
+        "pass_rate.curated",
         tracking_uri=services.mlflow_url,
         experiment=experiment,
         stage="pre",
+        scorer="extractor",
     )
     assert [(r["configuration"], r["size"], r["params"]) for r in rows] == [
         ("small/pre", "S", 1000),

@@ -5,6 +5,11 @@ Each fact is logged once: a configuration's rollout facts go to its own run (not
 the parent's `stages.rollout`), a training's facts to its training run (not again under
 `stages.train`), a judge's spend under the parent's `run.judge` (not again under
 `stages.judge.judges`).
+
+A configuration's numbers under one scorer (pass rate per condition, Δ, lift) go to a scoring
+run of their own (one per configuration and scorer), with the same metric names for every
+size and scorer (`pass_rate.<condition>`, `delta`, `lift`, each with its interval as
+`<name>.ci_low`/`<name>.ci_high`), so that MLflow's compare view can chart them by size.
 """
 
 from __future__ import annotations
@@ -37,6 +42,12 @@ STAGE_SKIPPED = {
     "judge": ("judges",),
 }
 STAGE_NOT_FACTS = ("outputs", "inputs", "status")
+# Summary tables whose rows hold one scorer's numbers of one configuration → the row's field
+# that names its headline number: a scoring run's metric, the row's other numbers beside it.
+SCORED_TABLES = {"pass_rates": "pass_rate", "procedural_delta": "delta", "lift": "lift"}
+# What says which configuration and scorer a scoring run is about: params a chart can plot or
+# filter by (`params` is the student's parameter count, a number to order sizes by).
+SCORING_PARAMS = ("configuration", "student", "size", "params", "stage", "recipe", "train_seed")
 TRAINING_METRICS = ("steps", "tokens_seen", "train_seconds", "tokens_per_second")
 TRAINING_METRICS += ("wall_seconds", "peak_rss_mb", "trainable_params", "rows_trained")
 
@@ -158,7 +169,33 @@ class RunFacts:
         if shard is not None:
             metrics |= numbers(shard.as_dict(), "rollout")
         for table, row, values in self.summary.rows_of(name):
-            metrics |= numbers(values, table, label=row_label(row, ROW_QUALIFIERS))
+            if table not in SCORED_TABLES or not row.get("scorer"):
+                metrics |= numbers(values, table, label=row_label(row, ROW_QUALIFIERS))
+        return metrics
+
+    def scorers_of(self, name: str) -> list[str]:
+        """Return the scorers with numbers about configuration `name`, in name order."""
+        rows = self.summary.rows_of(name)
+        return sorted({row["scorer"] for table, row, _ in rows if _scored(table, row)})
+
+    def scoring_params(self, name: str, scorer: str) -> dict[str, Any]:
+        """Return the params of the scoring run of `name` under `scorer`: which configuration,
+        size and scorer it is about (its path and rollout facts stay on the configuration's)."""
+        params = self.configuration_params(name)
+        return {key: params.get(key) for key in SCORING_PARAMS} | {"scorer": scorer}
+
+    def scoring_metrics(self, name: str, scorer: str) -> dict[str, float]:
+        """Return configuration `name`'s numbers under `scorer`: `pass_rate.<condition>`,
+        `delta` and `lift` (a post configuration's lift over its pre), each row's other numbers
+        as `<headline>.<field>` (`delta.ci_low`, `pass_rate.curated.n`…)."""
+        metrics: dict[str, float] = {}
+        for table, row, values in self.summary.rows_of(name):
+            if not _scored(table, row) or row["scorer"] != scorer:
+                continue
+            headline = SCORED_TABLES[table]
+            prefix = ".".join([headline] + ([row["condition"]] if row.get("condition") else []))
+            rest = {k: v for k, v in values.items() if k != headline}
+            metrics |= numbers(values.get(headline), prefix) | numbers(rest, prefix)
         return metrics
 
     def configuration_rows(self, name: str, tmp: Path) -> dict[str, Path]:
@@ -178,6 +215,10 @@ class RunFacts:
                         continue
             out[f"rows/{source.name}"] = target
         return out
+
+
+def _scored(table: str, row: dict[str, Any]) -> bool:
+    return table in SCORED_TABLES and isinstance(row.get("scorer"), str) and bool(row["scorer"])
 
 
 def training_params(adapter: str, meta: TrainMeta) -> tuple[dict, dict]:

@@ -1,5 +1,12 @@
 """MLflow tracking of a finished run folder: one parent run per study run, one child run per
-configuration and per trained adapter, with params, metrics and artifacts read from the folder.
+configuration, per configuration and scorer (a scoring run: its pass rates, Δ and lift under
+the same metric names for every size) and per trained adapter, with params, metrics and
+artifacts read from the folder. Scoring runs sit beside the configuration runs, not under them:
+MLflow's runs table then lists a filter's scoring runs (`params.scorer = 'judge'`) under the one
+parent, ready to compare.
+
+The experiment is marked as a machine-learning one (`mlflow.experimentKind`), not a GenAI one:
+its runs, not traces, are what it holds.
 
 Runs are found again by the tag `procsft.run_id`: logging the same folder twice creates nothing
 the second time. Every param, tag and artifact passes through the redaction layer first.
@@ -23,12 +30,20 @@ from procsft.store.redact import copy_redacted, file_has_secret, redact, secret_
 
 TAG_RUN_ID = "procsft.run_id"
 TAG_KIND = "procsft.kind"
-"""`study` (the parent), `configuration` or `training`."""
+"""`study` (the parent), `configuration`, `scoring` or `training`."""
 TAG_KEY = "procsft.key"
-"""The configuration name, or the adapter folder relative to the run folder."""
+"""The configuration name, `<configuration>|<scorer>` for a scoring run, or the adapter folder
+relative to the run folder."""
 TAG_CONTENT = "procsft.content_sha256"
 TAG_COMPLETE = "procsft.complete"
+TAG_LAYOUT = "procsft.layout"
+LAYOUT = "2"
+"""How runs are laid out; a folder logged under an older layout (no scoring runs) is logged
+again into the same runs."""
 PARENT_TAG = "mlflow.parentRunId"
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+EXPERIMENT_KIND = "custom_model_development"
+"""What MLflow's UI calls a "Machine learning" experiment (training runs, not GenAI traces)."""
 _INVALID = re.compile(r"[^\w./\- :]")
 _MAX_PARAM = 6000
 _BATCH = 100
@@ -46,6 +61,8 @@ class LoggedRun:
     parent_run_id: str
     configuration_runs: dict[str, str] = field(default_factory=dict)
     """Configuration name → child run id."""
+    scoring_runs: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(configuration name, scorer) → child run id."""
     training_runs: dict[str, str] = field(default_factory=dict)
     """Adapter folder (relative to the run folder) → child run id; its adapter is at `adapter/`."""
     created: list[str] = field(default_factory=list)
@@ -126,11 +143,16 @@ def log_run(
         parent is not None
         and parent.data.tags.get(TAG_COMPLETE) == "true"
         and parent.data.tags.get(TAG_CONTENT) == content
+        and parent.data.tags.get(TAG_LAYOUT) == LAYOUT
     ):
         result.parent_run_id = parent.info.run_id
         for (kind, key), run in children.items():
-            target = result.configuration_runs if kind == "configuration" else result.training_runs
-            target[key] = run.info.run_id
+            if kind == "scoring":
+                configuration, _, scorer = key.rpartition("|")
+                result.scoring_runs[(configuration, scorer)] = run.info.run_id
+            else:
+                target = result.training_runs if kind == "training" else result.configuration_runs
+                target[key] = run.info.run_id
         return result
 
     result.status = "updated" if parent is not None else "created"
@@ -153,6 +175,12 @@ def log_run(
     for configuration in sorted(folder.summary.configurations):
         run = child("configuration", configuration)
         result.configuration_runs[configuration] = run.info.run_id
+        for scorer in folder.scorers_of(configuration):
+            scoring = child("scoring", f"{configuration}|{scorer}")
+            result.scoring_runs[(configuration, scorer)] = scoring.info.run_id
+            _write(client, scoring, folder.scoring_params(configuration, scorer), {})
+            _metrics(client, scoring.info.run_id, folder.scoring_metrics(configuration, scorer))
+            client.set_terminated(scoring.info.run_id)
         _log_configuration(client, run, folder, configuration)
     for adapter, meta in folder.adapters.items():
         run = child("training", adapter)
@@ -165,6 +193,7 @@ def log_run(
         rel = path.relative_to(run_dir).parent.as_posix()
         _artifact(client, parent_id, path, None if rel == "." else rel)
     client.set_tag(parent_id, TAG_CONTENT, content)
+    client.set_tag(parent_id, TAG_LAYOUT, LAYOUT)
     client.set_tag(parent_id, TAG_COMPLETE, "true")
     client.set_terminated(parent_id)
     return result
@@ -177,14 +206,18 @@ def compare_sizes(
     experiment: str,
     stage: str | None = None,
     run_id: str | None = None,
+    scorer: str | None = None,
 ) -> list[dict[str, Any]]:
     """Return one row per configuration run (size, parameter count, metric value), smallest
-    model first, from MLflow's `search_runs` — the trajectory across sizes."""
+    model first, from MLflow's `search_runs` — the trajectory across sizes. With `scorer`, the
+    rows are the scoring runs of that scorer (`pass_rate.<condition>`, `delta`, `lift`…)."""
     client = client_for(tracking_uri)
     found = client.get_experiment_by_name(experiment)
     if found is None:
         return []
-    filters = [f"tags.`{TAG_KIND}` = 'configuration'"]
+    filters = [f"tags.`{TAG_KIND}` = '{'scoring' if scorer else 'configuration'}'"]
+    if scorer:
+        filters.append(f"params.scorer = '{scorer}'")
     if stage:
         filters.append(f"params.stage = '{stage}'")
     if run_id:
@@ -192,7 +225,7 @@ def compare_sizes(
     runs = client.search_runs([found.experiment_id], filter_string=" and ".join(filters))
     rows = [
         {
-            "configuration": r.data.tags.get(TAG_KEY),
+            "configuration": r.data.params.get("configuration") or r.data.tags.get(TAG_KEY),
             "size": r.data.params.get("size"),
             "params": int(r.data.params.get("params") or 0),
             "value": r.data.metrics.get(metric),
@@ -292,15 +325,19 @@ def _artifact(client: Any, run_id: str, path: Path, artifact_path: str | None) -
 
 
 def _experiment(client: Any, name: str, uri: str, run_dir: Path) -> str:
-    """Return the experiment id of `name`, creating it; a local backend keeps its artifacts in
+    """Return the experiment id of `name`, creating it, marked a machine-learning experiment
+    (also one made before that mark); a local backend keeps its artifacts in
     `<runs_dir>/_mlflow/artifacts` (MLflow's default would be `./mlruns` of the current folder)."""
     found = client.get_experiment_by_name(name)
     if found is not None:
+        if found.tags.get(EXPERIMENT_KIND_TAG) != EXPERIMENT_KIND:
+            client.set_experiment_tag(found.experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND)
         return found.experiment_id
     location = None
     if uri.startswith(("sqlite:", "file:", "/")) or "://" not in uri:
         location = (_local_root(run_dir.parent) / "artifacts").as_uri()
-    return client.create_experiment(name, artifact_location=location)
+    tags = {EXPERIMENT_KIND_TAG: EXPERIMENT_KIND}
+    return client.create_experiment(name, artifact_location=location, tags=tags)
 
 
 def _local_root(runs_dir: Path) -> Path:

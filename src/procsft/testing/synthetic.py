@@ -1,16 +1,17 @@
 """Verdicts for analysis tests and the speed benchmark: single hand-made rows, and a synthetic
-study with known pass probabilities, its matched inference paths and its students."""
+study with known pass probabilities, its matched inference paths, its students, its run folder."""
 
 from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from procsft.config import Student
 from procsft.inference.path import path_fingerprint
-from procsft.schema import EPISODE_KEYS, Episode, Verdict
+from procsft.schema import EPISODE_KEYS, Episode, Verdict, write_rows
 
 SIZES = (("s08", "0.8B", 800_000_000), ("s2", "2B", 2_000_000_000), ("s4", "4B", 4_000_000_000))
 
@@ -194,3 +195,32 @@ def with_episodes(
         for v in study.verdicts
     ]
     return list(episodes.values()), verdicts
+
+
+def write_run_folder(study: Study, run_dir: Path, *, name: str = "synthetic") -> Path:
+    """Return `run_dir` holding the study as an analysed run folder: config.yaml (the study's
+    name and students), episodes.jsonl, verdicts.jsonl and what `analyze` writes — what the
+    publish step reads, with no rollout or training."""
+    import yaml
+
+    from procsft.analysis import analyze
+    from procsft.config import Analysis
+    from procsft.run_folder import RunFolder
+
+    run = RunFolder(run_dir)
+    run.root.mkdir(parents=True, exist_ok=True)
+    students = [s.model_dump(mode="json", exclude_defaults=True) for s in study.students]
+    run.config.write_text(yaml.safe_dump({"study": name, "students": students}, sort_keys=False))
+    episodes, verdicts = with_episodes(study, response_chars=120, judge_chars=80)
+    write_rows(run.episodes, episodes)
+    write_rows(run.verdicts, verdicts)
+    analyze(
+        verdicts,
+        study.paths,
+        study.students,
+        settings=Analysis(resamples=100),
+        out=run.root,
+        episodes=episodes,
+        run_info={"run_id": run.root.name, "study": name},
+    )
+    return run.root
