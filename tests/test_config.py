@@ -77,6 +77,28 @@ def test_fingerprint_ignores_key_order_and_storage_but_not_content():
     assert len(a.fingerprint()) == 64
 
 
+def test_merge_adapter_counts_in_the_fingerprint_only_when_set():
+    # The paper config's fingerprint before `compute.merge_adapter` existed: its run folders
+    # must still resume.
+    paper = load_config(REPO / "configs" / "qwen35-paper.yaml")
+    assert paper.fingerprint().startswith("89db9a149884")
+    base = {
+        "study": "demo",
+        "students": [{"name": "s", "source": "tiny:qwen3.5", "size": "t", "params": 1}],
+    }
+    unset = StudyConfig.model_validate(base)
+    off = StudyConfig.model_validate(base | {"compute": {"merge_adapter": False}})
+    on = StudyConfig.model_validate(base | {"compute": {"merge_adapter": True}})
+    assert unset.fingerprint() == off.fingerprint() != on.fingerprint()
+
+
+def test_merge_adapter_is_refused_where_it_would_change_the_text(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(GOOD + "compute:\n  dtype: bfloat16\n  merge_adapter: true\n")
+    message = str(pytest.raises(ConfigError, load_config, path).value)
+    assert "compute" in message and "merge_adapter` needs engine `transformers`" in message
+
+
 def test_reference_stage_needs_references():
     with pytest.raises(ValueError, match="references"):
         StudyConfig.model_validate(
