@@ -6,6 +6,10 @@ Ratios printed:
 - the vLLM engine vs the transformers engine, and procsft-through-vLLM vs raw `LLM.generate`
   (run in `.venv-vllm` when `make test-vllm` has created it)
 - achieved FLOP/s (2 × parameters × tokens/s) over a plain matmul of the model's layer shapes
+- the study's batch (configs/local.yaml) vs the earlier batch 8 on the same prompts: tokens/s,
+  and how many responses are byte-identical (left padding in float32)
+- a LoRA adapter merged into the weights (what a float32 post rollout runs) vs the unmerged
+  adapter: tokens/s, and how many responses are byte-identical (goal: all)
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from record import record  # noqa: E402
 
 BATCH = 32
+EARLIER_BATCH = 8
 NEW_TOKENS = 64
 
 
@@ -79,6 +84,73 @@ def _one_at_a_time(generator, plan) -> tuple[float, int]:
     return time.perf_counter() - start, tokens
 
 
+def _texts_and_speed(generator, plan, batch: int) -> tuple[list[str], float]:
+    """Return every response and the tokens/s of generating `plan` `batch` requests at a time."""
+    requests = [p.request for p in plan]
+    start, out = time.perf_counter(), []
+    for i in range(0, len(requests), batch):
+        out += generator.generate(requests[i : i + batch])
+    seconds = time.perf_counter() - start
+    return [g.text for g in out], sum(g.completion_tokens for g in out) / seconds
+
+
+def _random_adapter(model_dir: str, out: Path) -> Path:
+    """Save a LoRA adapter on every projection the recipes' `auto` targets, with random A and B
+    (PEFT's default B = 0 would change nothing), standing in for a trained one."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from procsft.train import resolve_target_modules
+
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_pretrained(model_dir)
+    config = LoraConfig(
+        r=8,
+        lora_alpha=16,
+        target_modules=resolve_target_modules(model, "auto"),
+        init_lora_weights=False,
+    )
+    get_peft_model(model, config).save_pretrained(out)
+    return out
+
+
+def _path_rows(resolved, generator, plan, tmp: Path) -> list[dict]:
+    """Return the batch and merged-adapter rows: speed ratios and byte-identical responses."""
+    batched, batched_tps = _texts_and_speed(generator, plan, BATCH)
+    earlier, earlier_tps = _texts_and_speed(generator, plan, EARLIER_BATCH)
+    adapter = _random_adapter(resolved.load_from, tmp / "adapter")
+    unmerged = TransformersGenerator(resolved, dtype="float32", device="cpu", adapter=adapter)
+    unmerged_texts, unmerged_tps = _texts_and_speed(unmerged, plan, BATCH)
+    del unmerged
+    merged = TransformersGenerator(
+        resolved, dtype="float32", device="cpu", adapter=adapter, merge_adapter=True
+    )
+    merged_texts, merged_tps = _texts_and_speed(merged, plan, BATCH)
+    n = len(plan)
+    same_batch = sum(a == b for a, b in zip(batched, earlier, strict=True))
+    same_merged = sum(a == b for a, b in zip(unmerged_texts, merged_texts, strict=True))
+    return [
+        {
+            "metric": f"batch {BATCH} / batch {EARLIER_BATCH} tokens/s",
+            "value": batched_tps / earlier_tps,
+        },
+        {
+            "metric": f"responses byte-identical at batch {BATCH} and {EARLIER_BATCH} (of {n})",
+            "value": same_batch,
+        },
+        {
+            "metric": "merged adapter / unmerged adapter tokens/s",
+            "value": merged_tps / unmerged_tps,
+            "goal": 1.0,
+        },
+        {
+            "metric": f"responses byte-identical merged and unmerged (of {n})",
+            "value": same_merged,
+            "goal": n,
+        },
+    ]
+
+
 def _matmul_flops(model) -> float:
     """Return FLOP/s of a plain matmul shaped like the model's MLP at batch × 1 tokens."""
     cfg = model.config
@@ -122,6 +194,7 @@ def main() -> None:
         },
         {"metric": "achieved FLOP/s / plain matmul FLOP/s", "value": fraction},
     ]
+    rows += _path_rows(resolved, generator, plan, tmp)
     rows += _vllm_rows(best["procsft"])
     record("rollout_batching", rows)
 

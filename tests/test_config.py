@@ -16,6 +16,26 @@ students:
 """
 
 
+# The fingerprints the shipped configs had before keys were added to the config (reasoning,
+# chat_template_kwargs, distill, judge checks, merge_adapter): a config that does not set them
+# keeps its run folder, which then resumes.
+FINGERPRINTS = {
+    "local.yaml": "ce7e6a5e33f972924330738486921d42dc60295f74bc888438782ff4f67c6a11",
+    "qwen35-paper.yaml": "89db9a1498840689bd4c306c388f1dcc638360d16cade05965afd7d03f5a98f1",
+    "scale-8b-14b.yaml": "b5b0a32cc74eac4aa8d0dca2ba66f656dd4e2de55dd8dda4bee89b3fb4fd4076",
+}
+
+
+def shipped_as_before(name: str) -> StudyConfig:
+    """The shipped config `name` with the settings it has since chosen on purpose undone:
+    `local.yaml` rolled out at batch 8 with the adapter unmerged."""
+    config = load_config(REPO / "configs" / name)
+    if name == "local.yaml":
+        compute = config.compute.model_copy(update={"batch_size": 8, "merge_adapter": False})
+        config = config.model_copy(update={"compute": compute})
+    return config
+
+
 def test_local_config_loads():
     config = load_config(REPO / "configs" / "local.yaml")
     assert config.students[0].source == "embedded:smollm2-135m"
@@ -78,16 +98,12 @@ def test_fingerprint_ignores_key_order_and_storage_but_not_content():
 
 
 def test_judge_check_keys_left_at_their_defaults_keep_every_shipped_fingerprint():
-    # The fingerprints the shipped configs had before `analysis.judge_checks` and
-    # `analysis.judge_limits` existed: their run folders keep their names and resume.
-    before = {
-        "local.yaml": "ce7e6a5e33f972924330738486921d42dc60295f74bc888438782ff4f67c6a11",
-        "qwen35-paper.yaml": "89db9a1498840689bd4c306c388f1dcc638360d16cade05965afd7d03f5a98f1",
-        "scale-8b-14b.yaml": "b5b0a32cc74eac4aa8d0dca2ba66f656dd4e2de55dd8dda4bee89b3fb4fd4076",
-    }
+    # `analysis.judge_checks` and `analysis.judge_limits` left at their defaults: the shipped
+    # configs keep the fingerprints they had before the keys existed.
+    before = FINGERPRINTS
     for name, fingerprint in before.items():
-        assert load_config(REPO / "configs" / name).fingerprint() == fingerprint, name
-    base = load_config(REPO / "configs" / "local.yaml").model_dump(mode="json")
+        assert shipped_as_before(name).fingerprint() == fingerprint, name
+    base = shipped_as_before("local.yaml").model_dump(mode="json")
     spelled = StudyConfig.model_validate(
         base | {"analysis": base["analysis"] | {"judge_checks": "warn", "judge_limits": {}}}
     )
@@ -109,6 +125,28 @@ def test_judge_limits_are_validated_with_the_config(tmp_path):
     assert "above `max_pass_rate`" in str(pytest.raises(ConfigError, load_config, path).value)
 
 
+def test_merge_adapter_counts_in_the_fingerprint_only_when_set():
+    # The paper config's fingerprint before `compute.merge_adapter` existed: its run folders
+    # must still resume.
+    paper = load_config(REPO / "configs" / "qwen35-paper.yaml")
+    assert paper.fingerprint().startswith("89db9a149884")
+    base = {
+        "study": "demo",
+        "students": [{"name": "s", "source": "tiny:qwen3.5", "size": "t", "params": 1}],
+    }
+    unset = StudyConfig.model_validate(base)
+    off = StudyConfig.model_validate(base | {"compute": {"merge_adapter": False}})
+    on = StudyConfig.model_validate(base | {"compute": {"merge_adapter": True}})
+    assert unset.fingerprint() == off.fingerprint() != on.fingerprint()
+
+
+def test_merge_adapter_is_refused_where_it_would_change_the_text(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(GOOD + "compute:\n  dtype: bfloat16\n  merge_adapter: true\n")
+    message = str(pytest.raises(ConfigError, load_config, path).value)
+    assert "compute" in message and "merge_adapter` needs engine `transformers`" in message
+
+
 def test_reference_stage_needs_references():
     with pytest.raises(ValueError, match="references"):
         StudyConfig.model_validate(
@@ -125,18 +163,9 @@ def test_configs_folder_has_only_valid_configs():
         load_config(path)
 
 
-# The fingerprints the shipped configs had before `chat_template_kwargs` and `reasoning` existed:
-# a config that does not set them keeps its run folder, which then resumes.
-FINGERPRINTS = {
-    "local.yaml": "ce7e6a5e33f972924330738486921d42dc60295f74bc888438782ff4f67c6a11",
-    "qwen35-paper.yaml": "89db9a1498840689bd4c306c388f1dcc638360d16cade05965afd7d03f5a98f1",
-    "scale-8b-14b.yaml": "b5b0a32cc74eac4aa8d0dca2ba66f656dd4e2de55dd8dda4bee89b3fb4fd4076",
-}
-
-
 def test_fields_added_later_leave_fingerprints_and_dumps_alone_until_set():
     for name, fingerprint in FINGERPRINTS.items():
-        assert load_config(REPO / "configs" / name).fingerprint() == fingerprint
+        assert shipped_as_before(name).fingerprint() == fingerprint
     base = {
         "study": "demo",
         "students": [{"name": "s", "source": "tiny:qwen3.5", "size": "t", "params": 1}],

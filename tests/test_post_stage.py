@@ -3,7 +3,10 @@
 import json
 import subprocess
 
+import yaml
+
 from procsft.inference.path import path_differences
+from procsft.run_folder import RunFolder
 from procsft.schema import Episode, read_rows
 from tests.conftest import PROCSFT, run_folders, tiny_config, write_yaml
 
@@ -61,3 +64,32 @@ def test_an_adapter_that_changes_nothing_stops_the_run(tmp_path, cache_dir, subp
     assert "changes none of 4 probe outputs" in result.stderr
     (run,) = run_folders(tmp_path / "runs")
     assert not (run / "episodes.jsonl").exists()  # nothing published for a broken treatment
+
+
+def test_a_merged_adapter_rollout_writes_the_unmerged_text_and_says_it_merged(
+    tmp_path, cache_dir, subprocess_env
+):
+    unmerged_path = _config(tmp_path, cache_dir, learning_rate=0.05)
+    merged_config = yaml.safe_load(unmerged_path.read_text())
+    merged_config["compute"]["merge_adapter"] = True
+    merged_path = write_yaml(tmp_path / "merged.yaml", merged_config)
+    for path in (unmerged_path, merged_path):  # the second run copies the first one's adapter
+        done = subprocess.run(
+            [*PROCSFT, "rollout", "--config", str(path)],
+            capture_output=True,
+            text=True,
+            env=subprocess_env,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+    by_run = {}
+    for run in run_folders(tmp_path / "runs"):
+        episodes = {e.episode_id: e for e in read_rows(run / "episodes.jsonl", Episode)}
+        facts = RunFolder(run).read_shard_facts("tiny/post/hot/seed0")
+        by_run[facts.adapter_merged] = (episodes, facts)
+    (unmerged, unmerged_facts), (merged, merged_facts) = by_run[False], by_run[True]
+    assert unmerged_facts.reuse_key != merged_facts.reuse_key
+    post = [i for i, e in merged.items() if e.stage == "post"]
+    assert post and [merged[i].response for i in post] == [unmerged[i].response for i in post]
+    assert merged[post[0]].path == unmerged[post[0]].path | {"adapter_merged": True}
+    pre = next(e for e in merged.values() if e.stage == "pre")
+    assert path_differences(pre.path, merged[post[0]].path) == ["adapter_merged", "adapter_sha256"]

@@ -335,12 +335,11 @@ class StudyConfig(_Strict):
         return self
 
     def fingerprint(self) -> str:
-        """Return the sha256 of the canonical config, storage excluded (it changes no result)."""
-        canonical = json.dumps(
-            self.model_dump(mode="json", exclude={"storage"}),
-            sort_keys=True,
-            separators=(",", ":"),
-        )
+        """Return the sha256 of the canonical config, storage excluded (it changes no result).
+        Keys added after run folders existed count only once set (`Strict.added_later`), so
+        a config written before them keeps its fingerprint and its run folder resumes."""
+        content = self.model_dump(mode="json", exclude={"storage"})
+        canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     def run_id(self) -> str:

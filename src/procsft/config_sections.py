@@ -83,11 +83,27 @@ class Compute(Strict):
     """Weights and activations; part of the inference path (bf16 flips near-tie tokens)."""
     batch_size: int = Field(8, ge=1)
     """Prompts generated together (left-padded)."""
+    merge_adapter: bool = False
+    """Post rollouts run the adapter merged into the base weights (PEFT `merge_and_unload`),
+    after the adapter probe: faster, and in float32 the greedy text of the unmerged adapter.
+    The path records `adapter_merged`. Only on the transformers engine in float32: bf16/fp16
+    rounding of merged weights flips near-tie tokens, and vLLM applies adapters itself."""
     threads: int | None = Field(None, ge=1)
     """torch intra-op threads; `null` leaves torch's default."""
     checkpoint_every: int | None = Field(None, ge=1)
     """Training checkpoint interval in optimizer steps; a killed training resumes from the
     last one. `null`: no checkpoints."""
+
+    added_later = frozenset({"merge_adapter"})
+
+    @model_validator(mode="after")
+    def _merge_where_exact(self) -> Compute:
+        if self.merge_adapter and (self.engine != "transformers" or self.dtype != "float32"):
+            raise ValueError(
+                "`merge_adapter` needs engine `transformers` and dtype `float32`, where the "
+                "merged model generates what the unmerged adapter does"
+            )
+        return self
 
 
 class Analysis(Strict):

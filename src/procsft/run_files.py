@@ -83,6 +83,9 @@ class ShardFacts(RunFile):
     """Digest of everything the rows follow from (`procsft.reuse.rollout_key`)."""
     reused_from: str | None = None
     """The run folder the shard was copied from, when it was."""
+    adapter_merged: bool | None = None
+    """Whether the adapter ran merged into the base weights (`compute.merge_adapter`); None
+    for a configuration without an adapter."""
 
 
 # ----------------------------------------------------------------------- stage records

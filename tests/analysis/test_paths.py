@@ -32,6 +32,26 @@ def test_matched_paths_differ_only_in_the_adapter():
     assert comparison["path_mismatch"] == [] and check.mismatches == {}
 
 
+def test_a_merged_adapter_is_part_of_the_treatment_not_a_mismatch():
+    pre = path("m", "pre")
+    post = path("m", "post", adapter="a", adapter_merged=True)
+    check = check_paths(
+        _frame(("m/pre", pre), ("m/post/lora/seed0", post)),
+        {path_fingerprint(p): p for p in (pre, post)},
+    )
+    (comparison,) = check.comparisons
+    assert comparison["differing_fields"] == ["adapter_merged", "adapter_sha256"]
+    assert comparison["path_mismatch"] == [] and check.mismatches == {}
+
+
+def test_a_post_configuration_half_merged_is_refused_naming_the_field():
+    unmerged = path("m", "post", adapter="a")
+    merged = path("m", "post", adapter="a", adapter_merged=True)
+    frame = _frame(("m/post/lora/seed0", unmerged), ("m/post/lora/seed0", merged))
+    with pytest.raises(PathMismatchError, match="several paths differing in adapter_merged"):
+        check_paths(frame, {path_fingerprint(p): p for p in (unmerged, merged)})
+
+
 def test_pre_and_post_on_different_engines_are_refused_naming_the_field():
     pre = path("m", "pre", engine="ollama")
     post = path("m", "post", adapter="a")

@@ -63,3 +63,38 @@ def test_probe_stops_on_an_adapter_that_changes_nothing(tiny_generator, tiny_mod
     adapted = TransformersGenerator(tiny_model, device="cpu", adapter=adapters["zero"])
     with pytest.raises(AdapterNotApplied, match="changes none of 4 probe outputs"):
         check_adapter_effect(tiny_generator, adapted, PROMPTS)
+
+
+def _token_ids(generator):
+    requests = [
+        GenerationRequest(messages=[{"role": "user", "content": p}], max_new_tokens=16)
+        for p in PROMPTS
+    ]
+    return [g.token_ids for g in generator.generate(requests)]
+
+
+def test_the_base_inside_an_adapted_generator_is_the_base_model(
+    tiny_generator, tiny_model, adapters
+):
+    adapted = TransformersGenerator(tiny_model, device="cpu", adapter=adapters["trained"])
+    base = adapted.without_adapter()
+    assert _token_ids(base) == _token_ids(tiny_generator)
+    assert base.path == tiny_generator.path
+    assert _token_ids(adapted) != _token_ids(base)  # the adapter is back on after the view
+
+
+def test_merging_after_the_probe_keeps_the_text_and_records_it(tiny_model, adapters):
+    adapted = TransformersGenerator(tiny_model, device="cpu", adapter=adapters["trained"])
+    unmerged_ids, unmerged_path = _token_ids(adapted), dict(adapted.path)
+    assert check_adapter_effect(adapted.without_adapter(), adapted, PROMPTS) >= 1
+    adapted.merge_adapter()
+    assert _token_ids(adapted) == unmerged_ids
+    assert adapted.path == unmerged_path | {"adapter_merged": True}
+    with pytest.raises(ValueError, match="unmerged adapter"):
+        adapted.without_adapter()
+
+
+def test_probe_on_the_shared_base_stops_an_adapter_that_changes_nothing(tiny_model, adapters):
+    adapted = TransformersGenerator(tiny_model, device="cpu", adapter=adapters["zero"])
+    with pytest.raises(AdapterNotApplied, match="changes none of 4 probe outputs"):
+        check_adapter_effect(adapted.without_adapter(), adapted, PROMPTS)

@@ -1,5 +1,6 @@
 """Matched inference paths: Δ and lift compare only episodes whose paths differ in nothing but
-the treatment (`adapter_sha256`), or they say which fields differ."""
+the treatment (the adapter: `adapter_sha256`, and `adapter_merged` when it ran merged into the
+weights), or they say which fields differ."""
 
 from __future__ import annotations
 
@@ -14,8 +15,11 @@ from procsft.errors import DataError, ExitCode, ProcsftError
 from procsft.inference.path import path_differences
 from procsft.schema import Episode
 
-TREATMENT = "adapter_sha256"
-"""The one path field that may differ between a size's pre and post configurations."""
+TREATMENT = ("adapter_sha256", "adapter_merged")
+"""The path fields that may differ between a size's pre and post configurations: the adapter
+and how it was applied (`compute.merge_adapter`, allowed only where the merged model gives the
+unmerged adapter's greedy text). Between post configurations, and between two
+paths of one configuration, they count like any other field."""
 
 
 class PathMismatchError(ProcsftError):
@@ -95,7 +99,7 @@ def check_paths(
         for fa in fingerprints[a]:
             for fb in fingerprints[b]:
                 fields = path_differences(paths[fa], paths[fb])
-                bad = [f for f in fields if f != TREATMENT] if treated else []
+                bad = [f for f in fields if f not in TREATMENT] if treated else []
                 if bad:
                     _add(mismatches, frozenset([a, b]), bad)
                 relation = "pre vs post" if treated else _relation(stages.loc[a], stages.loc[b])
@@ -140,7 +144,7 @@ def _message(mismatches: dict[frozenset[str], list[str]]) -> str:
         else:
             parts.append(f"{names[0]} vs {names[1]} differ in {', '.join(fields)}")
     return (
-        "inference paths do not match (only adapter_sha256 may differ between pre and post): "
+        "inference paths do not match (only the adapter may differ between pre and post): "
         + "; ".join(parts)
         + ". Rerun those configurations on one path, or allow path mismatch to compute anyway "
         "with every affected number marked."

@@ -246,7 +246,8 @@ def path_tables(summary: dict[str, Any]) -> list[Table]:
             for c in summary["path_comparisons"]
             if c["relation"] != "other"
         ],
-        "Only adapter_sha256 may differ between a size's pre and post paths; pre paths across "
+        "Only the adapter (adapter_sha256, adapter_merged) may differ between a size's pre and "
+        "post paths; pre paths across "
         "sizes are shown for the trajectory. Every other pair is in summary.json.",
     )
     return [configurations, comparisons]

@@ -112,6 +112,12 @@ def _series(
             )
 
 
+LABELLED_SKILLS = 120
+"""Most skills the skill-lift heatmap names row by row (the built-in suite has 40). Beyond it
+the figure keeps this height and drops the row labels: a row per skill would make a figure
+tens of thousands of pixels tall that takes minutes to encode and no one can read."""
+
+
 def plot_skill_lift(summary: dict[str, Any], folder: Path) -> list[Path]:
     """Return the files written: per recipe, a skills × sizes heatmap of lift per scorer."""
     rows = summary["skill_lift"]
@@ -121,8 +127,13 @@ def plot_skill_lift(summary: dict[str, Any], folder: Path) -> list[Path]:
         mine = [r for r in rows if r["recipe"] == recipe]
         scorers = sorted({r["scorer"] for r in mine})
         skills = sorted({r["skill_id"] for r in mine})
+        row = {skill: i for i, skill in enumerate(skills)}
+        labelled = len(skills) <= LABELLED_SKILLS
         fig = Figure(
-            figsize=(1.8 + (1.4 + 0.7 * len(sizes)) * len(scorers), 1.6 + 0.17 * len(skills)),
+            figsize=(
+                1.8 + (1.4 + 0.7 * len(sizes)) * len(scorers),
+                1.6 + 0.17 * min(len(skills), LABELLED_SKILLS),
+            ),
             layout="constrained",
         )
         axes = fig.subplots(1, len(scorers), sharey=True, squeeze=False)[0]
@@ -132,12 +143,16 @@ def plot_skill_lift(summary: dict[str, Any], folder: Path) -> list[Path]:
             grid = np.full((len(skills), len(sizes)), np.nan)
             for r in mine:
                 if r["scorer"] == scorer:
-                    grid[skills.index(r["skill_id"]), column[r["student"]]] = r["lift"]
+                    grid[row[r["skill_id"]], column[r["student"]]] = r["lift"]
             image = ax.imshow(
                 grid, cmap="RdBu", norm=TwoSlopeNorm(0.0, -limit, limit), aspect="auto"
             )
             ax.set_xticks(range(len(sizes)), [s["size"] for s in sizes])
-            ax.set_yticks(range(len(skills)), skills, fontsize=7)
+            if labelled:
+                ax.set_yticks(range(len(skills)), skills, fontsize=7)
+            else:  # still one row per skill, too many to name: summary.json has each number
+                ax.set_yticks([])
+                ax.set_ylabel(f"{len(skills)} skills, in name order (summary.json: skill_lift)")
             ax.set_title(scorer)
         fig.colorbar(image, ax=list(axes), label="SFT lift (mean over the skill's tasks)")
         fig.suptitle(f"SFT lift per skill ({recipe})")

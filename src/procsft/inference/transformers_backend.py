@@ -48,8 +48,6 @@ class TransformersGenerator:
             from peft import PeftModel
 
             self.model = PeftModel.from_pretrained(self.model, str(adapter))
-            if merge_adapter:  # greedy output equals the unmerged adapter's, and runs faster
-                self.model = self.model.merge_and_unload()
         self.model = self.model.to(device)
         self.model.eval()
         self.stop_ids = self._stop_ids()
@@ -67,6 +65,26 @@ class TransformersGenerator:
             "chat_template_sha256": text_sha256(self.tokenizer.chat_template),
             **template_kwargs_path(chat_template_kwargs),
         }
+        if adapter is not None and merge_adapter:
+            self.merge_adapter()
+
+    def merge_adapter(self) -> None:
+        """Fold the adapter into the base weights (PEFT `merge_and_unload`), recorded in the
+        path as `adapter_merged`: each layer then runs one matmul instead of three. In float32
+        the greedy text is the unmerged adapter's (benchmarks/rollout_batching.py checks it);
+        the probe must run before, as the merged model has no base to compare with."""
+        if self.path["adapter_sha256"] is None or self.path.get("adapter_merged"):
+            return
+        self.model = self.model.merge_and_unload()
+        self.model.eval()
+        self.path["adapter_merged"] = True
+
+    def without_adapter(self) -> BaseModelView:
+        """Return a generator of the base model that shares these weights: PEFT's
+        `disable_adapter` bypasses the adapter layers, so the probe needs no second load."""
+        if self.path["adapter_sha256"] is None or self.path.get("adapter_merged"):
+            raise ValueError("without_adapter needs an unmerged adapter")
+        return BaseModelView(self)
 
     def render(self, messages: list[dict[str, str]]) -> str:
         """Return the prompt text the model continues: the chat template with its kwargs."""
@@ -171,3 +189,19 @@ class TransformersGenerator:
             )
         n = len(options)
         return [flat[i : i + n] for i in range(0, len(flat), n)]
+
+
+class BaseModelView:
+    """The base model inside an unmerged adapted generator: generates with the adapter
+    disabled, on the same weights, tokenizer and engine; its path has no adapter."""
+
+    independent_requests = False
+
+    def __init__(self, adapted: TransformersGenerator):
+        self.adapted = adapted
+        self.path = {**adapted.path, "adapter_sha256": None}
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
+        """Return what the base model generates for `requests`."""
+        with self.adapted.model.disable_adapter():
+            return self.adapted.generate(requests)

@@ -62,10 +62,16 @@ def configurations(config: StudyConfig, run: RunFolder) -> list[Planned]:
 def _probed_generator(
     student: Student, config: StudyConfig, cache: Path, adapter: Path
 ) -> Generator:
-    """Return the adapted generator once the probe shows the adapter changes the model."""
+    """Return the adapted generator once the probe shows the adapter changes the model;
+    merged into the weights afterwards when `compute.merge_adapter` asks."""
     adapted = student_generator(student, config.compute, cache, adapter=adapter)
-    base = student_generator(student, config.compute, cache)
+    if hasattr(adapted, "without_adapter"):  # the base is inside: one model load, not two
+        base = adapted.without_adapter()
+    else:
+        base = student_generator(student, config.compute, cache)
     check_adapter_effect(base, adapted, PROBE_PROMPTS)
+    if config.compute.merge_adapter:
+        adapted.merge_adapter()
     return adapted
 
 
@@ -114,6 +120,7 @@ def rollout_stage(config: StudyConfig, run: RunFolder, only: str | None = None) 
         # Counts come from the rows, so a shard a killed process began counts the whole shard;
         # the timing fields and `generated_now` stay this process's.
         facts = stats.as_dict() | {
+            "adapter_merged": config.compute.merge_adapter if configuration.adapter else None,
             "generated_now": stats.generated,
             "generated": len(rows),
             "completion_tokens": sum(e.completion_tokens for e in rows),
@@ -157,6 +164,8 @@ def _rollout_identity(
         "dtype": compute.dtype,
         "batch_size": compute.batch_size,  # the padded batches shape greedy text
     }
+    if configuration.adapter is not None and compute.merge_adapter:
+        engine["adapter_merged"] = True  # another computation than the unmerged adapter's
     return model, engine | marker_fields(config.reasoning)  # the markers split the rows' replies
 
 

@@ -109,6 +109,7 @@ def make_study(
     verdicts = []
     for configuration, the_path in paths.items():
         student, stage = configuration.split("/")[:2]
+        fingerprint = path_fingerprint(the_path)
         for t in range(tasks):
             for condition in ("baseline", "curated"):
                 for rollout_seed in rollout_seeds:
@@ -125,7 +126,7 @@ def make_study(
                                 seed=rollout_seed,
                                 skill=f"k{t // tasks_per_skill:02d}",
                                 size=size_of[student],
-                                fingerprint=path_fingerprint(the_path),
+                                fingerprint=fingerprint,
                             )
                         )
     students = [
