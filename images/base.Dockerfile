@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # The CPU image: validate, judge, analyze, register and reference-rollout steps (API clients,
 # Great Expectations, MLflow), and the MLflow server of k8s/mlflow.yaml.
 # Build from the repository root: docker build -f images/base.Dockerfile -t procsft-base .

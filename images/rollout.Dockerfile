@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # The vLLM image: student rollouts (pre and post, LoRA adapters served by vLLM). vLLM pins its
 # own torch (2.14.0), so it gets an image of its own. The NVIDIA driver comes from the node.
 # Build from the repository root: docker build -f images/rollout.Dockerfile -t procsft-rollout .

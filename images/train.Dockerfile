@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # The CUDA training image: LoRA / QLoRA SFT with torch, TRL, PEFT and bitsandbytes (and
 # distillation with a model teacher). The NVIDIA driver comes from the node.
 # Build from the repository root: docker build -f images/train.Dockerfile -t procsft-train .
