@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from procsft.run_files import Agreement, ShardFacts, StageManifest, Summary, TrainMeta
+from procsft.run_files import Agreement, ShardFacts, StageManifest, TrainMeta
 from procsft.run_folder import RunFolder
+from procsft.run_summary import Summary
 from procsft.versions import ENGINE, MANIFEST, PACKAGES, TRAINING
 from tests.store.fake_run import make_run
 

@@ -22,9 +22,9 @@ from procsft.run_files import (
     ShardFacts,
     StageManifest,
     StageRecord,
-    Summary,
     TrainMeta,
 )
+from procsft.run_summary import Summary
 
 META_FILE = "train_meta.json"
 RUN_MANIFEST = "run_manifest.json"

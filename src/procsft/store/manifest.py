@@ -20,8 +20,8 @@ from typing import Any
 
 from procsft.atomic import write_text_atomic
 from procsft.hashing import sha256_file
-from procsft.run_files import Summary
 from procsft.run_folder import RUN_MANIFEST, RunFolder, read_json
+from procsft.run_summary import Summary
 from procsft.store.artifacts import ArtifactStore
 from procsft.store.redact import copy_redacted, file_has_secret, redact, secret_values
 from procsft.versions import MANIFEST, package_versions

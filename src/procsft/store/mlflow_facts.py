@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from procsft.hashing import sha256_file
-from procsft.run_files import Agreement, StageRecord, Summary, TrainMeta
+from procsft.run_files import Agreement, StageRecord, TrainMeta
 from procsft.run_folder import RUN_MANIFEST, RunFolder
+from procsft.run_summary import Summary
 
 # Summary fields that name a row of a table: they become parts of the metric name.
 QUALIFIERS = ("student", "recipe", "condition", "extractor", "scorer", "a", "b")

@@ -14,8 +14,9 @@ from typing import Any
 
 from procsft import plan
 from procsft.config import StudyConfig, load_config
-from procsft.run_files import BaseWeights, Summary, TrainMeta
+from procsft.run_files import BaseWeights, TrainMeta
 from procsft.run_folder import RunFolder
+from procsft.run_summary import Summary
 from procsft.store.redact import redact
 from procsft.store.tracking import LoggedRun, client_for
 
