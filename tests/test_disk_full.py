@@ -62,7 +62,9 @@ def test_a_full_disk_stops_cleanly_and_the_run_resumes(tmp_path, cache_dir, subp
     (whole,) = run_folders(tmp_path / "whole")
     shard = next((whole / "rollout").glob("*.jsonl"))
     # Room for everything before the rollout and for its first batch of rows, not the second.
-    before = [whole / name for name in ("config.yaml", "manifest.json", "suite", "validate")]
+    # (validate/ gets the judge-pass checks too, but only after judging.)
+    validation = ("validate/validation.json", "validate/validation.md")
+    before = [whole / name for name in ("config.yaml", "manifest.json", "suite", *validation)]
     first_batch = b"".join(shard.read_bytes().splitlines(keepends=True)[:2])
     size_kb = disk_kb(before) + -(-len(first_batch) // 4096) * PAGE_KB + PAGE_KB
 
