@@ -1,25 +1,37 @@
 # The vLLM image: student rollouts (pre and post, LoRA adapters served by vLLM). vLLM pins its
 # own torch (2.14.0), so it gets an image of its own. The NVIDIA driver comes from the node.
-# Build from the repository root: docker build -f images/rollout.Dockerfile -t procsft-rollout .
-FROM python:3.11.14-slim-bookworm
+# Build from the repository root (`make images` passes the site's pip settings as secrets):
+#   docker build -f images/rollout.Dockerfile -t procsft-rollout .
+# BASE_IMAGE: any Debian-based Python 3.11, e.g. one images/debian-base.sh built from a mirror.
+ARG BASE_IMAGE=python:3.11.14-slim-bookworm
+FROM ${BASE_IMAGE}
 
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONUNBUFFERED=1 \
+    VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     PROCSFT_CACHE=/mnt/runs/_cache/procsft \
     HF_HOME=/mnt/runs/_cache/huggingface \
     VLLM_CACHE_ROOT=/mnt/runs/_cache/vllm
 
 # KFP's launcher stages artifacts under /gcs, /minio and /s3: a non-root step must own them
-# (kubeflow/pipelines #5673).
+# (kubeflow/pipelines #5673). A virtual environment of its own: Debian's Python refuses
+# system-wide installs (PEP 668).
 RUN useradd --create-home --uid 10001 --user-group procsft \
     && mkdir -p /gcs /minio /s3 \
-    && chown 10001:10001 /gcs /minio /s3
+    && chown 10001:10001 /gcs /minio /s3 \
+    && python3 -m venv /opt/venv
 
 WORKDIR /opt/procsft
 COPY images/rollout.constraints.txt pyproject.toml README.md ./
 COPY src ./src
-RUN pip install --no-cache-dir --constraint rollout.constraints.txt vllm==0.33.0 ".[infer,kfp]"
+# The site's pip settings (indexes and their credentials, a CA bundle) arrive as build secrets
+# and its extra wheels as a bind mount of images/wheels/: none of them lands in a layer.
+RUN --mount=type=secret,id=pip.conf,target=/etc/pip.conf \
+    --mount=type=secret,id=ca.pem \
+    --mount=type=bind,source=images/wheels,target=/opt/wheels \
+    pip install --constraint rollout.constraints.txt vllm==0.33.0 ".[infer,kfp]"
 
 USER 10001:10001
 WORKDIR /home/procsft

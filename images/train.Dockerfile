@@ -1,26 +1,41 @@
 # The CUDA training image: LoRA / QLoRA SFT with torch, TRL, PEFT and bitsandbytes (and
 # distillation with a model teacher). The NVIDIA driver comes from the node.
-# Build from the repository root: docker build -f images/train.Dockerfile -t procsft-train .
-FROM python:3.11.14-slim-bookworm
+# Build from the repository root (`make images` passes the site's pip settings as secrets):
+#   docker build -f images/train.Dockerfile -t procsft-train .
+# BASE_IMAGE: any Debian-based Python 3.11, e.g. one images/debian-base.sh built from a mirror.
+ARG BASE_IMAGE=python:3.11.14-slim-bookworm
+FROM ${BASE_IMAGE}
 
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONUNBUFFERED=1 \
+    VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     PROCSFT_CACHE=/mnt/runs/_cache/procsft \
     HF_HOME=/mnt/runs/_cache/huggingface
 
 # KFP's launcher stages artifacts under /gcs, /minio and /s3: a non-root step must own them
-# (kubeflow/pipelines #5673).
+# (kubeflow/pipelines #5673). A virtual environment of its own: Debian's Python refuses
+# system-wide installs (PEP 668).
 RUN useradd --create-home --uid 10001 --user-group procsft \
     && mkdir -p /gcs /minio /s3 \
-    && chown 10001:10001 /gcs /minio /s3
+    && chown 10001:10001 /gcs /minio /s3 \
+    && python3 -m venv /opt/venv
 
 WORKDIR /opt/procsft
 COPY images/train.constraints.txt pyproject.toml README.md ./
 COPY src ./src
-# PyPI's torch wheel carries the CUDA runtime (nvidia-* wheels).
-RUN pip install --no-cache-dir --constraint train.constraints.txt \
-        torch==2.13.0 bitsandbytes==0.50.2 ".[train,kfp]"
+# The site's pip settings (indexes and their credentials, a CA bundle) arrive as build secrets
+# and its extra wheels as a bind mount of images/wheels/: none of them lands in a layer.
+# torch first and without the extra wheels: PyPI's build carries the CUDA runtime (nvidia-*
+# wheels), where a site's wheel folder may hold the CPU build (it sorts higher, 2.13.0+cpu).
+RUN --mount=type=secret,id=pip.conf,target=/etc/pip.conf \
+    --mount=type=secret,id=ca.pem \
+    pip install --constraint train.constraints.txt torch==2.13.0
+RUN --mount=type=secret,id=pip.conf,target=/etc/pip.conf \
+    --mount=type=secret,id=ca.pem \
+    --mount=type=bind,source=images/wheels,target=/opt/wheels \
+    pip install --constraint train.constraints.txt bitsandbytes==0.50.2 ".[train,kfp]"
 
 USER 10001:10001
 WORKDIR /home/procsft
