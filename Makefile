@@ -6,7 +6,7 @@ STAMP := $(VENV)/.procsft-installed
 CONFIG ?= configs/local.yaml
 PYTEST_ARGS ?=
 
-.PHONY: setup browser run test test-fast lint format clean test-vllm bench up down compile images submit schedule
+.PHONY: setup browser run test test-fast lint format clean test-vllm bench up down compile images run-containers submit schedule
 
 setup: $(STAMP)
 
@@ -74,12 +74,26 @@ TAG ?= $(shell $(BIN)/python -c "from procsft_kfp.components.images import TAG; 
 compile: setup
 	$(BIN)/python -m procsft_kfp.pipelines.compile
 
-# Builds need a Docker engine with buildx; the Dockerfiles are linted by `make lint` anywhere.
+# Builds need a Docker engine and a client that builds with BuildKit (images/build.sh finds
+# one). This machine's pip settings (CA bundle, wheel folder) reach the builds as secrets and a
+# bind mount, never a layer. BASE_IMAGE=procsft-debian:bookworm after images/debian-base.sh
+# where no registry answers. `make images PUSH=1` also pushes.
+BASE_IMAGE ?=
+CA_BUNDLE ?= $(shell $(PYTHON) -m pip config get global.cert 2>/dev/null || $(PYTHON) -m pip config get :env:.cert 2>/dev/null)
+WHEELS ?= $(shell $(PYTHON) -m pip config get global.find-links 2>/dev/null)
+PUSH ?=
+IMAGE_BUILD := BASE_IMAGE="$(BASE_IMAGE)" CA_BUNDLE="$(CA_BUNDLE)" WHEELS="$(WHEELS)" images/build.sh
+
 images: setup
 	$(BIN)/hadolint images/*.Dockerfile
 	for k in base train rollout; do \
-		docker buildx build -f images/$$k.Dockerfile -t $(REGISTRY)/procsft-$$k:$(TAG) --push . || exit 1; \
+		$(IMAGE_BUILD) $$k $(REGISTRY)/procsft-$$k:$(TAG) || exit 1; \
+		if [ -n "$(PUSH)" ]; then docker push $(REGISTRY)/procsft-$$k:$(TAG) || exit 1; fi; \
 	done
+
+# The embedded study with every step in a container of the CPU image (`make images` first).
+run-containers: setup
+	$(BIN)/python -m procsft_kfp.pipelines.local --config $(CONFIG) --image $(REGISTRY)/procsft-base:$(TAG)
 
 # Upload the compiled study as a new pipeline version at $KFP_HOST (bearer token: $KFP_TOKEN)
 # and start a run of it, or a recurring run (KFP cron: seconds first; Mondays 03:00).

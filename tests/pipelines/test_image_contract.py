@@ -64,7 +64,7 @@ def pip_requirements(dockerfile: Path) -> list[str]:
                     skip = False
                 elif arg in PIP_OPTIONS_WITH_VALUE:
                     skip = True
-                elif not arg.startswith("-"):
+                elif not arg.startswith(("-", "$")):  # "$": an optional option from an ARG
                     found.append(arg)
     return found
 

@@ -10,6 +10,8 @@ import warnings
 from pathlib import Path
 from typing import TextIO
 
+from procsft_kfp.components.volume import RUNS_MOUNT
+
 # Steps name images and request CPU, memory and GPUs that a local run cannot honour (it runs
 # every step in this environment); KFP warns about each, for each task.
 LOCAL_ONLY = (
@@ -64,6 +66,12 @@ def main(argv: list[str] | None = None) -> int:
         help="skip a cached step whose inputs are unchanged, as KFP on a cluster does "
         "(KFP's cache, under the pipeline root); later steps restore its files from its outputs",
     )
+    parser.add_argument(
+        "--image",
+        help="run every step in a container of this image, as on a cluster: KFP's "
+        f"DockerRunner, the runs folder mounted at {RUNS_MOUNT}, the image's user, a read-only "
+        "root file system, the host network",
+    )
     args = parser.parse_args(argv)
     from procsft.errors import run_main
 
@@ -75,6 +83,8 @@ def _run_locally(args: argparse.Namespace) -> int:
 
     from procsft.config import load_config
     from procsft.errors import ExitCode
+    from procsft_kfp.components.images import IMAGES
+    from procsft_kfp.pipelines import containers
     from procsft_kfp.pipelines.study import build_pipeline
 
     config = load_config(args.config)
@@ -82,16 +92,18 @@ def _run_locally(args: argparse.Namespace) -> int:
     pipeline_root = (args.pipeline_root or run_root / "_kfp").resolve()
     for message in LOCAL_ONLY:
         warnings.filterwarnings("ignore", message=message)
-    local.init(
-        runner=local.SubprocessRunner(use_venv=False),
-        pipeline_root=str(pipeline_root),
-        enable_caching=args.cache,
-    )
+    if args.image:  # the steps see the runs folder where a cluster mounts the runs volume
+        runner = containers.docker_runner(run_root, pipeline_root, args.image)
+        images, step_run_root = containers.single_image(args.image), RUNS_MOUNT
+    else:
+        runner, images = local.SubprocessRunner(use_venv=False), IMAGES
+        step_run_root = str(run_root)
+    local.init(runner=runner, pipeline_root=str(pipeline_root), enable_caching=args.cache)
     run = run_root / (args.run_id or config.run_id())
     out = sys.stdout if args.verbose else QuietExecutorLogs(sys.stdout)
     try:
         with contextlib.redirect_stdout(out):
-            build_pipeline(config)(run_root=str(run_root), run_id=args.run_id)
+            build_pipeline(config, images)(run_root=step_run_root, run_id=args.run_id)
     except RuntimeError as err:  # KFP local raises this when a step failed; its log is above
         reason = ANSI.sub("", str(err).splitlines()[0])
         print(f"procsft: pipeline failed: {reason}", file=sys.stderr)
