@@ -6,7 +6,7 @@ STAMP := $(VENV)/.procsft-installed
 CONFIG ?= configs/local.yaml
 PYTEST_ARGS ?=
 
-.PHONY: setup browser run test test-fast lint format clean test-vllm bench up down compile images run-containers submit schedule
+.PHONY: setup browser run test test-fast lint format clean test-vllm bench up down compile images smoke-images test-images run-containers submit schedule
 
 setup: $(STAMP)
 
@@ -82,7 +82,8 @@ BASE_IMAGE ?=
 CA_BUNDLE ?= $(shell $(PYTHON) -m pip config get global.cert 2>/dev/null || $(PYTHON) -m pip config get :env:.cert 2>/dev/null)
 WHEELS ?= $(shell $(PYTHON) -m pip config get global.find-links 2>/dev/null)
 PUSH ?=
-IMAGE_BUILD := BASE_IMAGE="$(BASE_IMAGE)" CA_BUNDLE="$(CA_BUNDLE)" WHEELS="$(WHEELS)" images/build.sh
+IMAGE_BUILD = BASE_IMAGE="$(BASE_IMAGE)" CA_BUNDLE="$(CA_BUNDLE)" WHEELS="$(WHEELS)" images/build.sh
+CPU_IMAGE = $(REGISTRY)/procsft-base:$(TAG)
 
 images: setup
 	$(BIN)/hadolint images/*.Dockerfile
@@ -91,9 +92,38 @@ images: setup
 		if [ -n "$(PUSH)" ]; then docker push $(REGISTRY)/procsft-$$k:$(TAG) || exit 1; fi; \
 	done
 
-# The embedded study with every step in a container of the CPU image (`make images` first).
+# Inside the train and rollout images (and the CPU one), as their user, on a read-only root:
+# import everything their steps import, print versions, run `procsft --help` (after `make
+# images`; the GPU images weigh 6-10 GB, so this is not part of CI).
+smoke-images: setup
+	for k in base train rollout; do \
+		docker run --rm -i --network host --read-only --tmpfs /tmp \
+			$(REGISTRY)/procsft-$$k:$(TAG) python - $$k < images/smoke.py || exit 1; \
+	done
+
+# Engines for the targets below: the one that answers, else a dockerd started for the target
+# and stopped after it (images/with-engine.sh). No registry answers here, so without a
+# BASE_IMAGE the CPU image is built on a Debian base made from the Debian mirror.
+ENGINE_PACKAGES = command -v dockerd >/dev/null && command -v mmdebstrap >/dev/null \
+	|| (apt-get update && apt-get install -y docker.io mmdebstrap)
+LOCAL_BASE = $(or $(BASE_IMAGE),procsft-debian:bookworm)
+CPU_IMAGE_BUILD = { docker image inspect $(LOCAL_BASE) >/dev/null 2>&1 \
+	|| [ "$(LOCAL_BASE)" != procsft-debian:bookworm ] || images/debian-base.sh; } \
+	&& BASE_IMAGE="$(LOCAL_BASE)" CA_BUNDLE="$(CA_BUNDLE)" WHEELS="$(WHEELS)" images/build.sh base $(CPU_IMAGE)
+
+# Builds the CPU image, then runs a small tiny-model study with every step in its containers
+# and checks the run folder equals the one this environment produces (tests_images/).
+test-images: setup
+	$(ENGINE_PACKAGES)
+	images/with-engine.sh sh -c '$(CPU_IMAGE_BUILD) && PROCSFT_TEST_IMAGE=$(CPU_IMAGE) \
+		$(BIN)/python -m pytest tests_images -q -s -p no:cacheprovider $(PYTEST_ARGS)'
+
+# The embedded study with every step in a container of the CPU image (built, or reused when
+# unchanged, first).
 run-containers: setup
-	$(BIN)/python -m procsft_kfp.pipelines.local --config $(CONFIG) --image $(REGISTRY)/procsft-base:$(TAG)
+	$(ENGINE_PACKAGES)
+	images/with-engine.sh sh -c '$(CPU_IMAGE_BUILD) && \
+		$(BIN)/python -m procsft_kfp.pipelines.local --config $(CONFIG) --image $(CPU_IMAGE)'
 
 # Upload the compiled study as a new pipeline version at $KFP_HOST (bearer token: $KFP_TOKEN)
 # and start a run of it, or a recurring run (KFP cron: seconds first; Mondays 03:00).

