@@ -4,7 +4,8 @@ One small config on the tiny model runs every step twice: once with KFP's local 
 runner in this Python environment (what `make run` does), once with KFP's DockerRunner in
 containers of the CPU image (the steps as its uid 10001, the runs folder at the runs mount, a
 read-only root file system, the host network). The two run folders must hold byte-identical
-episodes, verdicts, rollout shards and adapter weights, and the same summary numbers.
+episodes, verdicts, rollout shards and adapter weights, the same adapter config, and the same
+summary numbers.
 
 Needs a Docker engine (DOCKER_HOST or the default socket) holding the image named by
 PROCSFT_TEST_IMAGE; `make test-images` starts one, builds the image and runs this."""
@@ -73,8 +74,13 @@ def run_pipeline(config: dict, folder: Path, env: dict, *args: str) -> Path:
 
 
 def adapter_config(path: Path) -> dict:
+    """Return PEFT's adapter config as far as it can agree between the two sides: its
+    target_modules come from a set (ordered by Python's string hashing) and its base model is
+    where each side cached the tiny model (its folder name must agree)."""
     config = json.loads(path.read_text())
-    return {k: sorted(v) if k == "target_modules" else v for k, v in config.items()}
+    config["target_modules"] = sorted(config["target_modules"])
+    config["base_model_name_or_path"] = Path(config["base_model_name_or_path"]).name
+    return config
 
 
 def results(run: Path) -> dict:
@@ -86,7 +92,6 @@ def results(run: Path) -> dict:
     configs = {p.relative_to(run).as_posix(): p for p in run.glob("train/**/adapter_config.json")}
     return {
         "files": {name: sha256_file(run / name) for name in names},
-        # PEFT writes target_modules from a set: its order follows Python's string hashing
         "adapter_configs": {name: adapter_config(path) for name, path in configs.items()},
         "numbers": {k: summary[k] for k in ("pass_rates", "procedural_delta", "lift", "counts")},
     }
