@@ -116,12 +116,15 @@ def test_containerized_run_equals_in_process_run(tmp_path, engine):
     cache = tmp_path / "cache"
     env = {**os.environ, "PROCSFT_CACHE": str(cache), "PYTHONUNBUFFERED": "1"}
 
+    started = time.monotonic()
     in_process = run_pipeline(study_config(tmp_path / "a/runs"), tmp_path / "a", env)
+    in_process_s = time.monotonic() - started
     since = int(time.time())
     contained = run_pipeline(
         study_config(tmp_path / "b/runs"), tmp_path / "b", env, "--image", image
     )
     until = int(time.time()) + 1
+    contained_s = time.monotonic() - started - in_process_s
 
     starts = list(
         client.events(
@@ -152,5 +155,6 @@ def test_containerized_run_equals_in_process_run(tmp_path, engine):
         f"\ncontainerized run equals in-process run: {len(starts)} steps in containers of "
         f"{image} (uid {STEP_USER}, runs folder at {RUNS_MOUNT}, read-only root); "
         f"{len(expected['files'])} files byte-identical (episodes, verdicts, rollout shards, "
-        "adapter weights); summary numbers equal"
+        f"adapter weights); summary numbers equal; wall time {contained_s:.0f} s in containers, "
+        f"{in_process_s:.0f} s in process ({contained_s / in_process_s:.2f}x)"
     )
