@@ -10,7 +10,8 @@ import yaml
 from procsft_kfp.components.images import BASE_IMAGE, TRAIN_IMAGE
 
 REPO = Path(__file__).resolve().parents[2]
-MANIFESTS = sorted((REPO / "k8s").rglob("*.yaml"))
+KUSTOMIZATION = REPO / "k8s/kustomization.yaml"
+MANIFESTS = sorted(set((REPO / "k8s").rglob("*.yaml")) - {KUSTOMIZATION})
 VERSION = "1.37.0"
 
 
@@ -24,6 +25,17 @@ def test_manifest_validates_strictly(manifest):
     assert docs
     for doc in docs:
         kubernetes_validate.validate(doc, VERSION, strict=True)
+
+
+def test_apply_k_takes_every_service_manifest_and_no_template_or_check():
+    kustomization = yaml.safe_load(KUSTOMIZATION.read_text())
+    assert kustomization["kind"] == "Kustomization"
+    resources = set(kustomization["resources"])
+    top_level = {p.name for p in MANIFESTS if p.parent == REPO / "k8s"}
+    # the GPU pool check runs once GPU nodes exist; secrets are filled copies of templates
+    assert resources == top_level - {"gpu-pool.yaml"}, resources ^ (top_level - {"gpu-pool.yaml"})
+    # the namespace first: kubectl applies in order and the rest lives in it
+    assert kustomization["resources"][0] == "namespace.yaml"
 
 
 def test_the_validator_rejects_an_unknown_field():
