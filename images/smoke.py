@@ -51,12 +51,14 @@ MODULES = {
 }
 
 
-def version(module: str) -> str:
-    top = module.split(".")[0]
-    try:
-        return importlib.metadata.version(top.replace("_", "-"))
-    except importlib.metadata.PackageNotFoundError:
-        return getattr(sys.modules[top], "__version__", "?")
+def distributions(modules: list[str]) -> dict[str, str]:
+    """Return {distribution: version} of what `modules` were imported from."""
+    owners = importlib.metadata.packages_distributions()
+    found = {}
+    for module in modules:
+        for name in owners.get(module.split(".")[0], []):
+            found[name] = importlib.metadata.version(name)
+    return found
 
 
 def main(kind: str) -> int:
@@ -72,8 +74,8 @@ def main(kind: str) -> int:
         except Exception as err:  # any failure to import is the finding
             print(f"smoke: import {module} failed: {type(err).__name__}: {err}", file=sys.stderr)
             return 1
-        if module.count(".") == 0:
-            print(f"{module} {version(module)}")
+    for name, found in distributions(MODULES[kind]).items():
+        print(f"{name} {found}")
     import torch
 
     print(f"python {sys.version.split()[0]}, uid {os.getuid()}, torch CUDA {torch.version.cuda}")
