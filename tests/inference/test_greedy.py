@@ -1,8 +1,10 @@
 """procsft's greedy loop (finished rows leave the batch, preallocated KV cache) against
 `model.generate` on the same padded batch."""
 
+import pytest
 import torch
 
+from procsft.inference import greedy
 from procsft.inference.greedy import PreallocatedLayer, greedy_generate, preallocated_cache
 from procsft.inference.protocol import GenerationRequest
 from tests.inference.random_llama import random_llama
@@ -59,10 +61,14 @@ def test_equals_generate_token_for_token(tiny_generator):
     assert _ours(tiny_generator, batch, 24, stops) == _hf_generate(tiny_generator, batch, 24, stops)
 
 
-def test_rows_that_stop_early_leave_the_batch_and_the_rest_are_unchanged():
+@pytest.mark.parametrize("prefill_tokens", [4096, 12], ids=["one-prefill", "by-length"])
+def test_rows_that_stop_early_leave_the_batch_and_the_rest_are_unchanged(
+    prefill_tokens, monkeypatch
+):
     """Rows finish at different steps (a quarter of the vocabulary stops them), left-padded
-    prompts of different lengths: each row gets exactly the ids `generate` gives it, padded
-    with the pad id to the longest row."""
+    prompts of different lengths, prefilled in one pass or a few by length: each row gets
+    exactly the ids `generate` gives it, padded with the pad id to the longest row."""
+    monkeypatch.setattr(greedy, "PREFILL_TOKENS", prefill_tokens)
     model = random_llama()
     lengths = [9, 4, 7, 1, 9, 6]
     ids = torch.randint(1, 256, (len(lengths), 9), generator=torch.Generator().manual_seed(1))

@@ -52,6 +52,20 @@ class PreallocatedLayer(DynamicLayer):
         self._views()
         return self.keys, self.values
 
+    def fill_rows(
+        self, rows: torch.Tensor, total: int, keys: torch.Tensor, values: torch.Tensor, width: int
+    ) -> None:
+        """Write the prefill of batch rows `rows` (of `total`), right-aligned in `width`
+        positions as their left-padded rows would hold them; the padding before stays 0."""
+        if not self.is_initialized:
+            self.lazy_initialization(keys[:1].expand(total, *keys.shape[1:]), values[:1])
+            self.key_buffer[:, :, :width] = 0
+            self.value_buffer[:, :, :width] = 0
+        self.key_buffer[rows, :, width - keys.shape[-2] : width] = keys
+        self.value_buffer[rows, :, width - values.shape[-2] : width] = values
+        self.length = width
+        self._views()
+
     def _views(self) -> None:
         self.keys = self.key_buffer[:, :, : self.length]
         self.values = self.value_buffer[:, :, : self.length]
@@ -100,9 +114,7 @@ def greedy_generate(
     new: list[list[int]] = [[] for _ in range(rows)]
     active = list(range(rows))  # batch row → original row
     mask = attention_mask
-    logits = model(
-        input_ids=input_ids, attention_mask=mask, cache=cache, use_cache=True, logits_to_keep=1
-    ).logits
+    logits = _prefill(model, cache, input_ids, mask)
     for step in range(max_new_tokens):
         # As `generate`: the last position's logits in float32, the first maximum.
         tokens = logits[:, -1].to(dtype=torch.float32).argmax(dim=-1)
@@ -125,3 +137,56 @@ def greedy_generate(
         ).logits
     width = max(map(len, new))
     return [ids + [pad_token_id] * (width - len(ids)) for ids in new]
+
+
+PREFILL_TOKENS = 4096
+"""Padded prompt tokens per prefill pass: enough rows for the matmuls to run at full speed."""
+
+
+def _prefill(model: Any, cache: DynamicCache, input_ids: torch.Tensor, mask: torch.Tensor):
+    """Run the prompts into `cache` and return their last positions' logits.
+
+    Prompts of similar length run together (by increasing length, at most PREFILL_TOKENS
+    padded tokens a pass), so short prompts are not padded to the longest one; each row gets
+    the positions and the attention mask `generate` gives it in the whole batch, and its keys
+    and values land where the whole batch's prefill would put them. A model with recurrent
+    (linear-attention) layers runs the whole batch at once."""
+    if not all(isinstance(layer, PreallocatedLayer) for layer in cache.layers):
+        kwargs = {"cache": cache, "use_cache": True, "logits_to_keep": 1}
+        return model(input_ids=input_ids, attention_mask=mask, **kwargs).logits
+    from transformers.masking_utils import create_causal_mask
+
+    rows, width = input_ids.shape
+    shape = torch.empty(rows, width, 1, dtype=model.dtype, device=input_ids.device)
+    full_mask = create_causal_mask(model.config, shape, mask, DynamicCache(config=model.config))
+    if full_mask is None:  # no padding at all: one pass, nothing to save
+        kwargs = {"cache": cache, "use_cache": True, "logits_to_keep": 1}
+        return model(input_ids=input_ids, attention_mask=mask, **kwargs).logits
+    lengths = mask.sum(dim=1).tolist()
+    order = sorted(range(rows), key=lambda i: lengths[i])
+    groups: list[list[int]] = []
+    for i in order:
+        if groups and (len(groups[-1]) + 1) * lengths[i] <= PREFILL_TOKENS:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    logits = None
+    for group in groups:
+        index = torch.tensor(group, device=input_ids.device)
+        w = max(lengths[i] for i in group)
+        part = DynamicCache(config=model.config)
+        positions = torch.arange(width - w, width, device=input_ids.device)
+        out = model(
+            input_ids=input_ids[index, width - w :],
+            attention_mask=full_mask[index][:, :, width - w :, width - w :],
+            position_ids=positions.expand(len(group), w),
+            cache=part,
+            use_cache=True,
+            logits_to_keep=1,
+        ).logits
+        if logits is None:
+            logits = out.new_empty(rows, *out.shape[1:])
+        logits[index] = out
+        for layer, filled in zip(cache.layers, part.layers, strict=True):
+            layer.fill_rows(index, rows, filled.keys, filled.values, width)
+    return logits
