@@ -31,7 +31,7 @@ from procsft.suite.build import build_holdout
 sys.path.insert(0, str(Path(__file__).parent))
 from record import record  # noqa: E402
 
-EPISODES, NEW_TOKENS, CHUNK = 64, 96, 32
+EPISODES, NEW_TOKENS, CHUNK = 32, 96, 32
 
 
 def grading_requests(generator: TransformersGenerator) -> list:

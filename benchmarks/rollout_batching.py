@@ -10,15 +10,17 @@ Ratios printed:
   and how many responses are byte-identical (left padding in float32)
 - a LoRA adapter merged into the weights (what a float32 post rollout runs) vs the unmerged
   adapter: tokens/s, and how many responses are byte-identical (goal: all)
-- procsft's greedy loop (finished rows leave the batch, preallocated KV cache) vs the
-  earlier `model.generate` on one batch of the study itself (configs/local.yaml: 32 episodes
-  of both conditions, 160 new tokens, the prompts as padded as in the study): tokens/s, FLOP/s over the matmul's for each, and how
-  many responses are byte-identical (goal: all)
+- procsft's greedy loop (finished rows leave the batch, preallocated KV cache, prompts
+  prefilled by length) vs the earlier `model.generate` on one batch of the study itself
+  (configs/local.yaml: 32 episodes of both conditions, 160 new tokens): tokens/s, FLOP/s over
+  the matmul's for each, and how many responses are byte-identical (goal: all)
+- one torch thread vs two on the benchmark's prompts (the machine's cores may be shared)
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -208,6 +210,28 @@ def _study_batch_rows(generator, matmul_flops: float) -> list[dict]:
     ]
 
 
+def _threads_rows(generator, plan) -> list[dict]:
+    """Return tokens/s at one torch thread over two (interleaved, best of two each): on cores
+    shared with other processes one thread can win, as its matmuls never wait for a thread
+    the scheduler has taken away."""
+    requests = [p.request for p in plan]
+    best = {1: 0.0, 2: 0.0}
+    default = torch.get_num_threads()
+    for _ in range(2):
+        for threads in (2, 1):
+            torch.set_num_threads(threads)
+            start = time.perf_counter()
+            tokens = sum(g.completion_tokens for g in generator.generate(requests))
+            best[threads] = max(best[threads], tokens / (time.perf_counter() - start))
+    torch.set_num_threads(default)
+    return [
+        {
+            "metric": f"torch threads: 1 thread / 2 threads tokens/s (of {os.cpu_count()} cores)",
+            "value": best[1] / best[2],
+        },
+    ]
+
+
 def main() -> None:
     import tempfile
 
@@ -244,6 +268,7 @@ def main() -> None:
         },
     ]
     rows += _study_batch_rows(generator, matmul)
+    rows += _threads_rows(generator, plan)
     rows += _path_rows(resolved, generator, plan, tmp)
     rows += _vllm_rows(best["procsft"])
     record("rollout_batching", rows)

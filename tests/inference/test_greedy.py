@@ -1,6 +1,8 @@
 """procsft's greedy loop (finished rows leave the batch, preallocated KV cache) against
 `model.generate` on the same padded batch."""
 
+from contextlib import nullcontext
+
 import pytest
 import torch
 
@@ -123,3 +125,23 @@ def test_preallocated_cache_holds_what_concatenation_would(tiny_model):
     for mine, theirs in attention:
         assert mine.keys.shape == theirs.keys.shape == (2, 2, 9, 16)
         assert torch.equal(mine.keys, theirs.keys) and torch.equal(mine.values, theirs.values)
+
+
+def test_an_unmerged_adapter_and_its_disabled_base_equal_generate(monkeypatch):
+    """The adapter probe runs the loop on a PEFT model, with and without its adapter."""
+    from peft import LoraConfig, get_peft_model
+
+    monkeypatch.setattr(greedy, "PREFILL_TOKENS", 12)
+    torch.manual_seed(1)
+    lora = LoraConfig(r=4, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    model = get_peft_model(random_llama(), lora).eval()
+    ids = torch.randint(1, 256, (3, 6), generator=torch.Generator().manual_seed(2))
+    mask = torch.tensor([[0, 0, 1, 1, 1, 1], [1] * 6, [0, 0, 0, 0, 1, 1]])
+    kwargs = {"max_new_tokens": 8, "pad_token_id": 0}
+    for adapter in (nullcontext(), model.disable_adapter()):
+        with torch.inference_mode(), adapter:
+            expected = model.generate(
+                input_ids=ids, attention_mask=mask, do_sample=False, eos_token_id=[255], **kwargs
+            )[:, 6:].tolist()
+            ours = greedy_generate(model, ids, mask, stop_ids=[255], **kwargs)
+        assert ours == expected
