@@ -10,11 +10,17 @@ Ratios printed:
   and how many responses are byte-identical (left padding in float32)
 - a LoRA adapter merged into the weights (what a float32 post rollout runs) vs the unmerged
   adapter: tokens/s, and how many responses are byte-identical (goal: all)
+- procsft's greedy loop (finished rows leave the batch, preallocated KV cache, prompts
+  prefilled by length) vs the earlier `model.generate` on one batch of the study itself
+  (configs/local.yaml: 32 episodes of both conditions, 160 new tokens): tokens/s, FLOP/s over
+  the matmul's for each, and how many responses are byte-identical (goal: all)
+- one torch thread vs two on the benchmark's prompts (the machine's cores may be shared)
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -36,6 +42,7 @@ from record import record  # noqa: E402
 BATCH = 32
 EARLIER_BATCH = 8
 NEW_TOKENS = 64
+STUDY_NEW_TOKENS = 160  # configs/local.yaml
 
 
 def _plan():
@@ -53,7 +60,14 @@ def _procsft(generator, plan, decoding, config, tmp: Path) -> tuple[float, int]:
     return time.perf_counter() - start, stats.completion_tokens
 
 
-def _hand_batched(generator, plan) -> tuple[float, int]:
+def _hand_batched(generator, plan, new_tokens: int = NEW_TOKENS) -> tuple[float, int]:
+    """Return the seconds and tokens of `model.generate` on `plan` as one padded batch (how
+    procsft generated before its own greedy loop)."""
+    ids, seconds = _generate_ids(generator, plan, new_tokens)
+    return seconds, sum(generator._decode(row, 0, 0).completion_tokens for row in ids)
+
+
+def _generate_ids(generator, plan, new_tokens: int) -> tuple[list[list[int]], float]:
     tok, model = generator.tokenizer, generator.model
     texts = [
         tok.apply_chat_template(p.request.messages, add_generation_prompt=True, tokenize=False)
@@ -64,17 +78,16 @@ def _hand_batched(generator, plan) -> tuple[float, int]:
     with torch.inference_mode():
         out = model.generate(
             **batch,
-            max_new_tokens=NEW_TOKENS,
+            max_new_tokens=new_tokens,
             do_sample=False,
+            temperature=None,
+            top_p=None,
+            top_k=None,
             eos_token_id=generator.stop_ids,
             pad_token_id=tok.pad_token_id,
         )
-    new = out[:, batch["input_ids"].shape[1] :]
-    tokens = sum(
-        next((i + 1 for i, t in enumerate(row.tolist()) if t in generator.stop_ids), len(row))
-        for row in new
-    )
-    return time.perf_counter() - start, tokens
+    seconds = time.perf_counter() - start
+    return out[:, batch["input_ids"].shape[1] :].tolist(), seconds
 
 
 def _one_at_a_time(generator, plan) -> tuple[float, int]:
@@ -164,6 +177,61 @@ def _matmul_flops(model) -> float:
     return 2 * BATCH * cfg.hidden_size * cfg.intermediate_size * n / (time.perf_counter() - start)
 
 
+def _study_batch_rows(generator, matmul_flops: float) -> list[dict]:
+    """Return procsft's greedy loop vs `model.generate` on the study's second batch (8
+    baseline and 24 curated prompts) at its 160 new tokens: speed, FLOP/s, identical bytes."""
+    skills, tasks = build_holdout(seed=0, tasks_per_skill=1)
+    decoding = Decoding(max_new_tokens=STUDY_NEW_TOKENS)
+    config = Configuration(student="smollm2-135m", size="135M", phase="pre")
+    plan = plan_episodes(config, skills, tasks, ["baseline", "curated"], [0], decoding)
+    plan = plan[BATCH : 2 * BATCH]
+    start = time.perf_counter()
+    ours = generator.generate([p.request for p in plan])
+    ours_tps = sum(g.completion_tokens for g in ours) / (time.perf_counter() - start)
+    earlier, seconds = _generate_ids(generator, plan, STUDY_NEW_TOKENS)
+    earlier_tps = sum(generator._decode(row, 0, 0).completion_tokens for row in earlier) / seconds
+    same = sum(list(g.token_ids) == row for g, row in zip(ours, earlier, strict=True))
+    flop = 2 * sum(p.numel() for p in generator.model.parameters()) / matmul_flops
+    return [
+        {"metric": f"study batch {BATCH}: procsft greedy loop tokens/s", "value": ours_tps},
+        {"metric": f"study batch {BATCH}: model.generate tokens/s", "value": earlier_tps},
+        {
+            "metric": "study batch: procsft greedy loop / model.generate",
+            "value": ours_tps / earlier_tps,
+            "goal": 1.3,
+        },
+        {"metric": "study batch: FLOP/s / matmul FLOP/s, greedy loop", "value": ours_tps * flop},
+        {"metric": "study batch: FLOP/s / matmul FLOP/s, generate", "value": earlier_tps * flop},
+        {
+            "metric": f"study batch: responses byte-identical (of {len(plan)})",
+            "value": same,
+            "goal": len(plan),
+        },
+    ]
+
+
+def _threads_rows(generator, plan) -> list[dict]:
+    """Return tokens/s at one torch thread over two (interleaved, best of two each): on cores
+    shared with other processes one thread can win, as its matmuls never wait for a thread
+    the scheduler has taken away."""
+    requests = [p.request for p in plan]
+    best = {1: 0.0, 2: 0.0}
+    default = torch.get_num_threads()
+    for _ in range(2):
+        for threads in (2, 1):
+            torch.set_num_threads(threads)
+            start = time.perf_counter()
+            tokens = sum(g.completion_tokens for g in generator.generate(requests))
+            best[threads] = max(best[threads], tokens / (time.perf_counter() - start))
+    torch.set_num_threads(default)
+    return [
+        {
+            "metric": f"torch threads: 1 thread / 2 threads tokens/s (of {os.cpu_count()} cores)",
+            "value": best[1] / best[2],
+        },
+    ]
+
+
 def main() -> None:
     import tempfile
 
@@ -182,7 +250,8 @@ def main() -> None:
     seconds, tokens = _one_at_a_time(generator, plan)
     single = tokens / seconds
     params = sum(p.numel() for p in generator.model.parameters())
-    fraction = best["procsft"] * 2 * params / _matmul_flops(generator.model)
+    matmul = _matmul_flops(generator.model)
+    fraction = best["procsft"] * 2 * params / matmul
     rows = [
         {"metric": "procsft batched tokens/s", "value": round(best["procsft"], 1)},
         {"metric": "one-at-a-time tokens/s", "value": round(single, 1)},
@@ -193,7 +262,13 @@ def main() -> None:
             "goal": 0.95,
         },
         {"metric": "achieved FLOP/s / plain matmul FLOP/s", "value": fraction},
+        {
+            "metric": "achieved FLOP/s / plain matmul FLOP/s, model.generate",
+            "value": best["hand"] * 2 * params / matmul,
+        },
     ]
+    rows += _study_batch_rows(generator, matmul)
+    rows += _threads_rows(generator, plan)
     rows += _path_rows(resolved, generator, plan, tmp)
     rows += _vllm_rows(best["procsft"])
     record("rollout_batching", rows)

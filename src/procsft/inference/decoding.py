@@ -7,6 +7,13 @@ from typing import Any
 
 from procsft.inference.protocol import Generation
 
+GREEDY_DECODER = "shrinking-batch-v1"
+"""The path value of procsft's greedy loop (`procsft.inference.greedy`); a change to what it
+computes gets a new one."""
+CONTINUATIONS = "shared-prefix-sorted-v1"
+"""The path value of procsft's continuation scoring (`procsft.inference.continuations`), which
+forced-choice verdicts use."""
+
 
 def stop_token_ids(tokenizer: Any, eos: int | list[int] | None) -> list[int]:
     """Return the ids a reply stops at: the tokenizer's and the model's end-of-sequence ids,

@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from procsft.hashing import text_sha256, weights_sha256
+from procsft.inference.continuations import continuation_logprobs
 from procsft.inference.decoding import stop_token_ids, template_kwargs_path, to_generation
+from procsft.inference.greedy import GREEDY_DECODER, greedy_generate
 from procsft.inference.models import ResolvedModel
 from procsft.inference.protocol import Generation, GenerationRequest
 
@@ -63,6 +65,9 @@ class TransformersGenerator:
             "weights_sha256": model.weights_sha256,
             "adapter_sha256": weights_sha256(Path(adapter)) if adapter is not None else None,
             "chat_template_sha256": text_sha256(self.tokenizer.chat_template),
+            # Greedy requests run procsft's loop (finished rows leave the batch), not
+            # `model.generate`: other matmul shapes, so another computation.
+            "greedy_decoder": GREEDY_DECODER,
             **template_kwargs_path(chat_template_kwargs),
         }
         if adapter is not None and merge_adapter:
@@ -124,26 +129,39 @@ class TransformersGenerator:
         ).to(self.device)
         sampling = first.temperature > 0
         start = time.perf_counter()
-        if sampling:
-            self.torch.manual_seed(first.seed)
         with self.torch.inference_mode():
-            out = self.model.generate(
-                **batch,
-                max_new_tokens=first.max_new_tokens,
-                do_sample=sampling,
-                temperature=first.temperature if sampling else None,
-                top_p=first.top_p if sampling else None,
-                top_k=None,
-                eos_token_id=self.stop_ids,
-                pad_token_id=self.tokenizer.pad_token_id,
-            )
+            if sampling:
+                new_ids = self._sample(batch, first)
+            else:
+                new_ids = greedy_generate(
+                    self.model,
+                    batch["input_ids"],
+                    batch["attention_mask"],
+                    max_new_tokens=first.max_new_tokens,
+                    stop_ids=self.stop_ids,
+                    pad_token_id=self.tokenizer.pad_token_id,
+                )
         latency = time.perf_counter() - start
-        prompt_len = batch["input_ids"].shape[1]
         prompt_tokens = batch["attention_mask"].sum(dim=1).tolist()
         return [
-            self._decode(row[prompt_len:].tolist(), n_prompt, latency)
-            for row, n_prompt in zip(out, prompt_tokens, strict=True)
+            self._decode(ids, n_prompt, latency)
+            for ids, n_prompt in zip(new_ids, prompt_tokens, strict=True)
         ]
+
+    def _sample(self, batch: Any, first: GenerationRequest) -> list[list[int]]:
+        """Return the new ids of a sampled batch: `model.generate`, seeded once per batch."""
+        self.torch.manual_seed(first.seed)
+        out = self.model.generate(
+            **batch,
+            max_new_tokens=first.max_new_tokens,
+            do_sample=True,
+            temperature=first.temperature,
+            top_p=first.top_p,
+            top_k=None,
+            eos_token_id=self.stop_ids,
+            pad_token_id=self.tokenizer.pad_token_id,
+        )
+        return out[:, batch["input_ids"].shape[1] :].tolist()
 
     def _decode(self, new_ids: list[int], prompt_tokens: int, latency: float) -> Generation:
         return to_generation(self.tokenizer, new_ids, self.stop_ids, prompt_tokens, latency)
@@ -155,40 +173,15 @@ class TransformersGenerator:
         starts with `prefix` (sum over the option's tokens; one forward pass, no sampling).
 
         Context and option are tokenised apart and joined, as in multiple-choice evaluation,
-        so every option is scored after exactly the same context tokens.
+        so every option is scored after exactly the same context tokens. A forced-choice
+        judge's path names how (`continuations`, see `procsft.inference.continuations`).
         """
         contexts = [
             self.tokenizer(self.render(r.messages) + prefix, add_special_tokens=False).input_ids
             for r in requests
         ]
         endings = [self.tokenizer(o, add_special_tokens=False).input_ids for o in options]
-        rows = [c + e for c in contexts for e in endings]
-        width, keep = max(map(len, rows)), max(map(len, endings)) + 1
-        pad = self.tokenizer.pad_token_id
-        # Left padding puts every option at the end of its row, so only the last `keep`
-        # positions need logits (a full vocabulary per position would not fit in memory);
-        # explicit positions make a padded row compute what the unpadded one would.
-        ids = self.torch.tensor([[pad] * (width - len(r)) + r for r in rows])
-        mask = self.torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows])
-        positions = (mask.cumsum(dim=1) - 1).clamp(min=0)
-        with self.torch.inference_mode():
-            logits = self.model(
-                input_ids=ids.to(self.device),
-                attention_mask=mask.to(self.device),
-                position_ids=positions.to(self.device),
-                logits_to_keep=keep,
-            ).logits.float()
-        scores = logits.log_softmax(dim=-1)
-        flat = []
-        for row, ending in enumerate(endings * len(contexts)):
-            # Position keep-1 predicts the token after the row; the ending's tokens are the
-            # last len(ending), predicted by the positions just before each.
-            steps = range(keep - 1 - len(ending), keep - 1)
-            flat.append(
-                sum(scores[row, t, tok].item() for t, tok in zip(steps, ending, strict=True))
-            )
-        n = len(options)
-        return [flat[i : i + n] for i in range(0, len(flat), n)]
+        return continuation_logprobs(self.model, contexts, endings, self.tokenizer.pad_token_id)
 
 
 class BaseModelView:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from procsft.inference.decoding import CONTINUATIONS
 from procsft.inference.protocol import Generation, GenerationRequest
 
 PREFIX = "VERDICT:"
@@ -33,7 +34,7 @@ class ForcedVerdictJudge:
 
     def __init__(self, model: ScoresContinuations):
         self.model = model
-        self.path = {**model.path, "verdict": "forced"}
+        self.path = {**model.path, "verdict": "forced", "continuations": CONTINUATIONS}
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[Generation]:
         """Return one reply per grading prompt: both log-probabilities, then the verdict (none

@@ -10,6 +10,7 @@ from typing import Any
 
 from procsft.config import Compute, Scorer, StudyConfig
 from procsft.errors import ExitCode, ProcsftError
+from procsft.inference.decoding import CONTINUATIONS
 from procsft.inference.factory import api_generator
 from procsft.inference.models import default_cache_dir, resolve_model
 from procsft.judge.extractor import score_extractor
@@ -173,6 +174,7 @@ def scorer_engine(scorer: Scorer, compute: Compute, cache: Path) -> tuple[dict, 
         )
         if scorer.verdict == "forced":
             identity["verdict"] = "forced"
+            identity["continuations"] = CONTINUATIONS  # how the log-probabilities are computed
             maker = _forced(maker)
         return identity, maker, compute.batch_size
     identity = {"engine": scorer.backend, "model_id": scorer.model, "base_url": scorer.base_url}

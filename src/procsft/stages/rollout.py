@@ -13,6 +13,7 @@ from typing import Any
 from procsft import plan, reuse
 from procsft.config import Student, StudyConfig
 from procsft.hashing import weights_sha256
+from procsft.inference.decoding import GREEDY_DECODER
 from procsft.inference.factory import api_generator, student_generator
 from procsft.inference.http_engine import Price
 from procsft.inference.probe import check_adapter_effect
@@ -166,6 +167,8 @@ def _rollout_identity(
     }
     if configuration.adapter is not None and compute.merge_adapter:
         engine["adapter_merged"] = True  # another computation than the unmerged adapter's
+    if compute.engine == "transformers" and config.decoding.temperature == 0:
+        engine["greedy_decoder"] = GREEDY_DECODER  # rows made by `model.generate` differ
     return model, engine | marker_fields(config.reasoning)  # the markers split the rows' replies
 
 
