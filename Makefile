@@ -58,6 +58,7 @@ bench: setup browser
 	$(BIN)/python benchmarks/analysis_speed.py
 	$(BIN)/python benchmarks/episode_browser.py
 	$(BIN)/python benchmarks/sft_overhead.py
+	$(BIN)/python benchmarks/sft_memory.py
 	$(BIN)/python benchmarks/study_rerun.py
 	cd benchmarks && ../$(BIN)/python table.py
 

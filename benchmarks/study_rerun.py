@@ -8,8 +8,8 @@
   process: each step runs in its own; goal ≤ 4 096 MiB)
 - the same command again on the finished folder: wall time as a fraction of the cold run
   (goal ≤ 0.02), and proof of zero model or API calls: the judge's spend ledger gained no
-  entry, and no row file, shard or adapter was rewritten (the analysis outputs, the stage
-  manifest and the agreement are derived again from the rows, which is cheap)
+  entry, and no file of the run folder was rewritten (the local runner finds the run
+  unchanged since it finished and runs no step: procsft_kfp.pipelines.finished)
 
 The model and verdict caches are private to the benchmark (under a temporary folder), so the
 cold run converts the embedded model and judges every episode as on a fresh machine.
