@@ -21,14 +21,14 @@ def finished_run(tmp_path, cache_dir, monkeypatch):
     (run / "rollout" / "shard.jsonl").write_text("{}\n")
     (runs / "_mlflow").mkdir()
     (runs / "_mlflow" / "mlruns.db").write_bytes(b"")
-    record_finished(config, run, runs / "_kfp", image=None)
+    record_finished(config, run, runs / "_kfp", image=None, headline="the answer\n")
     return config, run, runs / "_kfp"
 
 
 def test_an_unchanged_finished_run_has_nothing_to_run(finished_run):
     config, run, root = finished_run
-    assert unchanged_since_finished(config, run, root, image=None)
-    assert not unchanged_since_finished(config, run, root, image="procsft-base:1")
+    assert unchanged_since_finished(config, run, root, image=None) == "the answer\n"
+    assert unchanged_since_finished(config, run, root, image="procsft-base:1") is None
 
 
 @pytest.mark.parametrize("change", ["rewrite", "remove", "add", "tracking database"])
@@ -44,20 +44,20 @@ def test_a_changed_run_folder_runs_the_pipeline(finished_run, change):
         (run / "failure.json").write_text("{}")
     else:
         (run.parent / "_mlflow" / "mlruns.db").unlink()
-    assert not unchanged_since_finished(config, run, root, image=None)
+    assert None is unchanged_since_finished(config, run, root, image=None)
 
 
 def test_another_config_or_a_remote_store_runs_the_pipeline(finished_run, monkeypatch):
     config, run, root = finished_run
     other = config.model_copy(update={"seeds": [1]})
-    assert not unchanged_since_finished(other, run, root, image=None)
+    assert None is unchanged_since_finished(other, run, root, image=None)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
-    assert not unchanged_since_finished(config, run, root, image=None)
+    assert None is unchanged_since_finished(config, run, root, image=None)
     monkeypatch.delenv("MLFLOW_TRACKING_URI")
     s3 = config.storage.model_copy(update={"artifacts": "s3://bucket/runs"})
     remote = config.model_copy(update={"storage": s3})
     record_finished(remote, run, root, image=None)  # publishing there may have failed
-    assert not unchanged_since_finished(remote, run, root, image=None)
+    assert None is unchanged_since_finished(remote, run, root, image=None)
 
 
 def test_edited_code_runs_the_pipeline(finished_run, monkeypatch):
@@ -65,4 +65,4 @@ def test_edited_code_runs_the_pipeline(finished_run, monkeypatch):
     from procsft_kfp.pipelines import finished
 
     monkeypatch.setattr(finished, "_code_sha256", lambda: "edited")
-    assert not unchanged_since_finished(config, run, root, image=None)
+    assert None is unchanged_since_finished(config, run, root, image=None)

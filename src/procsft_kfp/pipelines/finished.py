@@ -5,11 +5,13 @@ process that imports kfp, torch or mlflow, only for each to find its work done (
 on 2 cores). So when the pipeline succeeds, the local runner records a stamp of what the
 result depends on: the config (storage included: it says where the run is published), the
 source of procsft and procsft_kfp, the tracking URI from the environment, and the size and
-modification time of every file of the run folder. A rerun that finds all of them equal has
-nothing to run. Anything else (a file touched, removed or added, another config, edited code,
-a failure marker, the local tracking database gone) runs the pipeline, which resumes what is
-missing. Runs published to a server or an S3 store always run the pipeline: publishing there
-may have failed (the run still succeeds), and only the publish step retries it.
+modification time of every file of the run folder, with the answer table it printed. A
+rerun that finds all of them equal has nothing to run: it prints that table again (rendering
+it anew would import the whole analysis, pandas and all: seconds). Anything else (a file
+touched, removed or added, another config, edited code, a failure marker, the local tracking
+database gone) runs the pipeline, which resumes what is missing. Runs published to a server
+or an S3 store always run the pipeline: publishing there may have failed (the run still
+succeeds), and only the publish step retries it.
 
 The stamps live beside the pipeline's own outputs (`<pipeline root>/finished/`), not in the
 run folder, whose every file the run manifest records.
@@ -30,6 +32,8 @@ from procsft.config import StudyConfig
 
 STAMPS = "finished"
 """Folder of the stamps under the pipeline root."""
+HEADLINE = "headline"
+"""The stamp's key for the answer as the run printed it."""
 
 
 def stamp_path(pipeline_root: Path, run: Path) -> Path:
@@ -37,27 +41,33 @@ def stamp_path(pipeline_root: Path, run: Path) -> Path:
     return pipeline_root / STAMPS / f"{run.name}.json"
 
 
-def record_finished(config: StudyConfig, run: Path, pipeline_root: Path, image: str | None) -> None:
-    """Record that the pipeline of `config` finished `run` (call after it succeeded)."""
+def record_finished(
+    config: StudyConfig, run: Path, pipeline_root: Path, image: str | None, headline: str = ""
+) -> None:
+    """Record that the pipeline of `config` finished `run` (call after it succeeded), with the
+    `headline` text a rerun prints (rendering it again would import the whole analysis)."""
     if not _skippable(config, run):
         return
     path = stamp_path(pipeline_root, run)
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(path, json.dumps(_state(config, run, image), sort_keys=True) + "\n")
+    stamp = {**_state(config, run, image), HEADLINE: headline}
+    write_text_atomic(path, json.dumps(stamp, sort_keys=True) + "\n")
 
 
 def unchanged_since_finished(
     config: StudyConfig, run: Path, pipeline_root: Path, image: str | None
-) -> bool:
-    """Return whether `run` is finished and nothing it depends on changed since."""
+) -> str | None:
+    """Return the recorded headline text when `run` is finished and nothing it depends on
+    changed since, else None."""
     path = stamp_path(pipeline_root, run)
     if not path.is_file() or not _skippable(config, run):
-        return False
+        return None
     try:
         recorded = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False  # a torn or foreign stamp: run the pipeline, which stamps it again
-    return recorded == _state(config, run, image)
+        headline = recorded.pop(HEADLINE)
+    except (OSError, ValueError, KeyError, AttributeError):
+        return None  # a torn or foreign stamp: run the pipeline, which stamps it again
+    return headline if recorded == _state(config, run, image) else None
 
 
 def _skippable(config: StudyConfig, run: Path) -> bool:

@@ -93,8 +93,14 @@ def _run_locally(args: argparse.Namespace) -> int:
     run_root = config.storage.runs_dir.resolve()
     pipeline_root = (args.pipeline_root or run_root / "_kfp").resolve()
     run = run_root / (args.run_id or config.run_id())
-    if not args.rerun and finished.unchanged_since_finished(config, run, pipeline_root, args.image):
-        _print_finished(run, pipeline_root)
+    headline = None
+    if not args.rerun:
+        headline = finished.unchanged_since_finished(config, run, pipeline_root, args.image)
+    if headline is not None:
+        print(f"{run.name}: finished, and nothing changed since (config, code, files): no step")
+        print("runs (--rerun runs every step again). Its answer:\n")
+        print(headline, end="")
+        _print_places(run, pipeline_root)
         return ExitCode.DONE
     # kfp, and the steps' imports, only when there is something to run.
     from kfp import local
@@ -121,23 +127,24 @@ def _run_locally(args: argparse.Namespace) -> int:
         print(f"procsft: pipeline failed: {reason}", file=sys.stderr)
         print(f"run folder: {run}", file=sys.stderr)
         return ExitCode.FAILED
-    finished.record_finished(config, run, pipeline_root, args.image)
+    finished.record_finished(config, run, pipeline_root, args.image, _headline(run))
     _print_places(run, pipeline_root)
     return ExitCode.DONE
 
 
-def _print_finished(run: Path, pipeline_root: Path) -> None:
-    """Say that the run has nothing to do and show its answer, as its analysis printed it."""
+def _headline(run: Path) -> str:
+    """Return the answer table as the analyze step printed it (80 columns), for a rerun."""
+    import io
     import json
 
     from rich.console import Console
 
     from procsft.analysis.terminal import headline_table
 
-    print(f"{run.name}: finished, and nothing changed since (config, code, files): no step runs")
-    print("(--rerun runs every step again)")
-    headline_table(json.loads((run / "summary.json").read_text(encoding="utf-8")), Console())
-    _print_places(run, pipeline_root)
+    text = io.StringIO()
+    summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    headline_table(summary, Console(file=text, width=80, force_terminal=False))
+    return text.getvalue()
 
 
 def _print_places(run: Path, pipeline_root: Path) -> None:
