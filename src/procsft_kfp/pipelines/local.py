@@ -10,8 +10,6 @@ import warnings
 from pathlib import Path
 from typing import TextIO
 
-from procsft_kfp.components.volume import RUNS_MOUNT
-
 # Steps name images and request CPU, memory and GPUs that a local run cannot honour (it runs
 # every step in this environment); KFP warns about each, for each task.
 LOCAL_ONLY = (
@@ -69,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--image",
         help="run every step in a container of this image, as on a cluster: KFP's "
-        f"DockerRunner, the runs folder mounted at {RUNS_MOUNT}, the image's user, a read-only "
+        "DockerRunner, the runs folder mounted where a cluster mounts the runs volume, the "
+        "image's user, a read-only "
         "root file system, the host network",
     )
     parser.add_argument(
@@ -106,6 +105,7 @@ def _run_locally(args: argparse.Namespace) -> int:
     from kfp import local
 
     from procsft_kfp.components.images import IMAGES
+    from procsft_kfp.components.volume import RUNS_MOUNT
     from procsft_kfp.pipelines import containers
     from procsft_kfp.pipelines.study import build_pipeline
 
