@@ -161,6 +161,20 @@ def test_same_seed_gives_identical_adapter_weights(lora_runs):
     assert all(a[key].abs().sum() > 0 for key in trained)  # B starts at zero: it was trained
 
 
+def test_activation_checkpointing_saves_the_same_adapter_bytes(
+    lora_runs, tiny_model, suite, tmp_path
+):
+    """configs/local.yaml recomputes activations to halve the train step's peak memory: the
+    adapter must be the one kept activations give, byte for byte."""
+    skills, rows = suite
+    recipe = LORA.model_copy(update={"activation_checkpointing": True})
+    out = tmp_path / "checkpointed"
+    train_adapter(tiny_model, rows, skills, recipe, seed=0, out=out, device="cpu")
+    name = "adapter_model.safetensors"
+    assert (out / name).read_bytes() == (lora_runs[0].out / name).read_bytes()
+    assert lora_runs[0].meta["memory_returned"] is True  # glibc: freed tensors were unmapped
+
+
 def test_a_finished_output_is_returned_not_retrained(lora_runs, tiny_model, suite):
     skills, rows = suite
     run = lora_runs[0]

@@ -183,6 +183,8 @@ class TrainMeta(RunFile):
     """Training speed: tokens seen by this process per second of training."""
     wall_seconds: Number | None = None
     peak_rss_mb: Number | None = None
+    memory_returned: bool | None = None
+    """Whether freed memory went back to the system during training (`procsft.memory`)."""
     final_loss: Number | None = None
     loss_curve: list[list[Number]] | None = None
     """[optimizer step, training loss] per logged step."""

@@ -27,6 +27,7 @@ from typing import Any
 from procsft.config import Recipe
 from procsft.errors import ConfigError, DataError
 from procsft.inference.models import ResolvedModel
+from procsft.memory import return_freed_memory
 from procsft.prompt import PROMPT_VERSION, build_messages
 from procsft.run_folder import read_json
 from procsft.schema import CorpusRow, Skill, Task
@@ -271,6 +272,7 @@ def _train(
 
     transformers.utils.logging.disable_progress_bar()
     started = time.perf_counter()
+    memory_returned = return_freed_memory()  # before any tensor: the peak RSS is the live set
     transformers.set_seed(seed)
     tokenizer, net = _load(model, recipe, device)
     _check_lengths(tokenizer, examples, recipe.max_length)
@@ -312,6 +314,7 @@ def _train(
         ),
         "wall_seconds": round(time.perf_counter() - started, 3),
         "peak_rss_mb": _peak_rss_mb(),
+        "memory_returned": memory_returned,
         "final_loss": curve[-1][1] if curve else None,
         "loss_curve": curve,
         "versions": library_versions(),

@@ -42,7 +42,8 @@ def test_pre_and_post_study_runs_locally_end_to_end(tmp_path, cache_dir, subproc
         recipes=[recipe],
         subset={"skills": ["gcd-euclid", "median"], "tasks_per_skill": 2, "corpus_rows": 8},
     )
-    result = run_local(write_yaml(tmp_path / "c.yaml", config), subprocess_env)
+    config_file = write_yaml(tmp_path / "c.yaml", config)
+    result = run_local(config_file, subprocess_env)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
     run = printed(result.stdout, "run folder")
@@ -81,6 +82,17 @@ def test_pre_and_post_study_runs_locally_end_to_end(tmp_path, cache_dir, subproc
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["stages"]["train"]["adapters"]["tiny/hot/seed0"]["steps"] > 0
     assert (run / "run_manifest.json").exists()
+
+    # Unchanged, a rerun runs no step and writes nothing; a file gone runs the pipeline again.
+    files = {p: p.stat().st_mtime_ns for p in run.rglob("*") if p.is_file()}
+    again = run_local(config_file, subprocess_env)
+    assert again.returncode == 0 and "nothing changed since" in again.stdout
+    assert "Executing task" not in again.stdout and printed(again.stdout, "run folder") == run
+    assert {p: p.stat().st_mtime_ns for p in run.rglob("*") if p.is_file()} == files
+    (run / "report.md").unlink()
+    resumed = run_local(config_file, subprocess_env)
+    assert resumed.returncode == 0 and "Executing task" in resumed.stdout
+    assert (run / "report.md").exists()
 
 
 def test_a_failed_step_is_recorded_in_the_run_folder(tmp_path, cache_dir, subprocess_env):

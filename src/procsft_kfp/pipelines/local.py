@@ -10,8 +10,6 @@ import warnings
 from pathlib import Path
 from typing import TextIO
 
-from procsft_kfp.components.volume import RUNS_MOUNT
-
 # Steps name images and request CPU, memory and GPUs that a local run cannot honour (it runs
 # every step in this environment); KFP warns about each, for each task.
 LOCAL_ONLY = (
@@ -69,8 +67,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--image",
         help="run every step in a container of this image, as on a cluster: KFP's "
-        f"DockerRunner, the runs folder mounted at {RUNS_MOUNT}, the image's user, a read-only "
+        "DockerRunner, the runs folder mounted where a cluster mounts the runs volume, the "
+        "image's user, a read-only "
         "root file system, the host network",
+    )
+    parser.add_argument(
+        "--rerun",
+        action="store_true",
+        help="run every step even when the run folder is unchanged since its run finished "
+        "(by default such a run has nothing to do: procsft_kfp.pipelines.finished)",
     )
     args = parser.parse_args(argv)
     from procsft.errors import run_main
@@ -79,17 +84,31 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_locally(args: argparse.Namespace) -> int:
-    from kfp import local
-
     from procsft.config import load_config
     from procsft.errors import ExitCode
-    from procsft_kfp.components.images import IMAGES
-    from procsft_kfp.pipelines import containers
-    from procsft_kfp.pipelines.study import build_pipeline
+    from procsft_kfp.pipelines import finished
 
     config = load_config(args.config)
     run_root = config.storage.runs_dir.resolve()
     pipeline_root = (args.pipeline_root or run_root / "_kfp").resolve()
+    run = run_root / (args.run_id or config.run_id())
+    headline = None
+    if not args.rerun:
+        headline = finished.unchanged_since_finished(config, run, pipeline_root, args.image)
+    if headline is not None:
+        print(f"{run.name}: finished, and nothing changed since (config, code, files): no step")
+        print("runs (--rerun runs every step again). Its answer:\n")
+        print(headline, end="")
+        _print_places(run, pipeline_root)
+        return ExitCode.DONE
+    # kfp, and the steps' imports, only when there is something to run.
+    from kfp import local
+
+    from procsft_kfp.components.images import IMAGES
+    from procsft_kfp.components.volume import RUNS_MOUNT
+    from procsft_kfp.pipelines import containers
+    from procsft_kfp.pipelines.study import build_pipeline
+
     for message in LOCAL_ONLY:
         warnings.filterwarnings("ignore", message=message)
     if args.image:  # the steps see the runs folder where a cluster mounts the runs volume
@@ -99,7 +118,6 @@ def _run_locally(args: argparse.Namespace) -> int:
         runner, images = local.SubprocessRunner(use_venv=False), IMAGES
         step_run_root = str(run_root)
     local.init(runner=runner, pipeline_root=str(pipeline_root), enable_caching=args.cache)
-    run = run_root / (args.run_id or config.run_id())
     out = sys.stdout if args.verbose else QuietExecutorLogs(sys.stdout)
     try:
         with contextlib.redirect_stdout(out):
@@ -109,11 +127,31 @@ def _run_locally(args: argparse.Namespace) -> int:
         print(f"procsft: pipeline failed: {reason}", file=sys.stderr)
         print(f"run folder: {run}", file=sys.stderr)
         return ExitCode.FAILED
+    finished.record_finished(config, run, pipeline_root, args.image, _headline(run))
+    _print_places(run, pipeline_root)
+    return ExitCode.DONE
+
+
+def _headline(run: Path) -> str:
+    """Return the answer table as the analyze step printed it (80 columns), for a rerun."""
+    import io
+    import json
+
+    from rich.console import Console
+
+    from procsft.analysis.terminal import headline_table
+
+    text = io.StringIO()
+    summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    headline_table(summary, Console(file=text, width=80, force_terminal=False))
+    return text.getvalue()
+
+
+def _print_places(run: Path, pipeline_root: Path) -> None:
     report = run / "report.html" if (run / "report.html").exists() else run / "report.md"
     print(f"run folder: {run}")
     print(f"report: {report}")
     print(f"KFP outputs: {pipeline_root}")
-    return ExitCode.DONE
 
 
 if __name__ == "__main__":
