@@ -12,18 +12,16 @@ PROCSFT_TEST_IMAGE; `make test-images` starts one, builds the image and runs thi
 
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-import yaml
 
 from procsft.hashing import sha256_file
 from procsft_kfp.components.volume import RUNS_MOUNT
+from tests.conftest import write_yaml
+from tests.pipelines.test_local_run import printed, run_local
 
-REPO = Path(__file__).resolve().parents[1]
 STEP_USER = 10001
 HOT = {"name": "hot", "learning_rate": 0.05, "epochs": 4, "batch_size": 2}
 
@@ -58,19 +56,9 @@ def study_config(runs_dir: Path) -> dict:
 def run_pipeline(config: dict, folder: Path, env: dict, *args: str) -> Path:
     """Run the study pipeline locally; return its run folder."""
     folder.mkdir(parents=True)
-    path = folder / "study.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
-    result = subprocess.run(
-        [sys.executable, "-m", "procsft_kfp.pipelines.local", "--config", str(path), *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=env,
-        timeout=1500,
-    )
+    result = run_local(write_yaml(folder / "study.yaml", config), env, *args)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    (line,) = [line for line in result.stdout.splitlines() if line.startswith("run folder: ")]
-    return Path(line.removeprefix("run folder: "))
+    return printed(result.stdout, "run folder")
 
 
 def adapter_config(path: Path) -> dict:
