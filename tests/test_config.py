@@ -28,11 +28,15 @@ FINGERPRINTS = {
 
 def shipped_as_before(name: str) -> StudyConfig:
     """The shipped config `name` with the settings it has since chosen on purpose undone:
-    `local.yaml` rolled out at batch 8 with the adapter unmerged."""
+    `local.yaml` rolled out at batch 8 with the adapter unmerged, trained without activation
+    checkpointing."""
     config = load_config(REPO / "configs" / name)
     if name == "local.yaml":
         compute = config.compute.model_copy(update={"batch_size": 8, "merge_adapter": False})
-        config = config.model_copy(update={"compute": compute})
+        recipes = [
+            r.model_copy(update={"activation_checkpointing": None}) for r in config.recipes
+        ]
+        config = config.model_copy(update={"compute": compute, "recipes": recipes})
     return config
 
 
