@@ -68,8 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         "--image",
         help="run every step in a container of this image, as on a cluster: KFP's "
         "DockerRunner, the runs folder mounted where a cluster mounts the runs volume, the "
-        "image's user, a read-only "
-        "root file system, the host network",
+        "image's user, a read-only root file system, the host network",
     )
     parser.add_argument(
         "--rerun",
