@@ -63,6 +63,7 @@ bench: setup browser
 	$(BIN)/python benchmarks/rollout_batching.py
 	$(BIN)/python benchmarks/rollout_memory.py
 	$(BIN)/python benchmarks/judge_concurrency.py
+	$(BIN)/python benchmarks/judge_forced.py
 	$(BIN)/python benchmarks/analysis_speed.py
 	$(BIN)/python benchmarks/episode_browser.py
 	$(BIN)/python benchmarks/sft_overhead.py
