@@ -87,10 +87,12 @@ def test_adapter_changes_outputs_and_equals_peft(vllm_base_out, vllm_lora_out, h
 def test_paths_differ_only_in_engine_fields(vllm_base, hf_base, vllm_lora, hf_lora, adapter):
     from procsft.inference.models import weights_sha256
 
-    engine_fields = ["engine", "engine_version"]  # one process: the same torch
+    # One process: the same torch. Greedy text from transformers comes from procsft's loop,
+    # which the transformers path names; vLLM decodes with its own scheduler.
+    engine_fields = ["engine", "engine_version", "greedy_decoder"]
     assert path_differences(vllm_base.path, hf_base.path) == engine_fields
     assert path_differences(vllm_lora.path, hf_lora.path) == engine_fields
-    assert vllm_base.path.keys() == hf_base.path.keys()
+    assert hf_base.path.keys() - vllm_base.path.keys() == {"greedy_decoder"}
     assert vllm_base.path["engine"] == "vllm" and vllm_base.path["device"] == "cpu"
     assert vllm_base.path["adapter_sha256"] is None
     assert vllm_lora.path["adapter_sha256"] == weights_sha256(adapter)
@@ -115,4 +117,8 @@ def test_chat_template_kwargs_reach_the_template_and_the_path(tiny_llama_thinkin
     assert off_out[0].prompt_tokens > on_out[0].prompt_tokens
     hf = TransformersGenerator(tiny_llama_thinking, device="cpu", chat_template_kwargs=off)
     assert fields(off_out) == fields(hf.generate(requests))
-    assert path_differences(answering.path, hf.path) == ["engine", "engine_version"]
+    assert path_differences(answering.path, hf.path) == [
+        "engine",
+        "engine_version",
+        "greedy_decoder",
+    ]

@@ -7,7 +7,12 @@ import pytest
 import torch
 
 from procsft.inference import greedy
-from procsft.inference.greedy import PreallocatedLayer, greedy_generate, preallocated_cache
+from procsft.inference.greedy import (
+    PreallocatedLayer,
+    cache_arguments,
+    greedy_generate,
+    preallocated_cache,
+)
 from procsft.inference.protocol import GenerationRequest
 from tests.inference.random_llama import random_llama
 
@@ -110,11 +115,11 @@ def test_preallocated_cache_holds_what_concatenation_would(tiny_model):
     logits = []
     with torch.inference_mode():
         for cache in (grown, ours):
-            model(input_ids=ids[:, :6], cache=cache, use_cache=True)
-            model(input_ids=ids[:, 6:7], cache=cache, use_cache=True)
+            model(input_ids=ids[:, :6], **cache_arguments(model, cache))
+            model(input_ids=ids[:, 6:7], **cache_arguments(model, cache))
             for layer in cache.layers:  # the middle row finished
                 layer.reorder_cache(torch.tensor([0, 2]))
-            logits.append(model(input_ids=ids[[0, 2], 7:9], cache=cache, use_cache=True).logits)
+            logits.append(model(input_ids=ids[[0, 2], 7:9], **cache_arguments(model, cache)).logits)
     assert torch.equal(*logits)
     attention = [
         (mine, theirs)

