@@ -33,9 +33,7 @@ def shipped_as_before(name: str) -> StudyConfig:
     config = load_config(REPO / "configs" / name)
     if name == "local.yaml":
         compute = config.compute.model_copy(update={"batch_size": 8, "merge_adapter": False})
-        recipes = [
-            r.model_copy(update={"activation_checkpointing": None}) for r in config.recipes
-        ]
+        recipes = [r.model_copy(update={"activation_checkpointing": None}) for r in config.recipes]
         config = config.model_copy(update={"compute": compute, "recipes": recipes})
     return config
 
