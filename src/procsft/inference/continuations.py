@@ -23,7 +23,7 @@ from transformers import DynamicCache
 from transformers.cache_utils import DynamicLayer
 
 from procsft.inference.decoding import CONTINUATIONS
-from procsft.inference.greedy import cache_arguments
+from procsft.inference.greedy import cache_arguments, length_groups
 
 __all__ = ["CONTINUATIONS", "continuation_logprobs"]
 
@@ -44,9 +44,8 @@ def continuation_logprobs(
     shared = _shared_prefix(model, contexts)
     device = next(model.parameters()).device
     prefix = _prefix_cache(model, contexts[0][:shared], device) if shared else None
-    order = sorted(range(len(contexts)), key=lambda i: len(contexts[i]))
     out: list[list[float]] = [[] for _ in contexts]
-    for group in _groups(order, [len(c) - shared for c in contexts]):
+    for group in length_groups([len(c) - shared for c in contexts], BATCH_TOKENS):
         suffixes = [contexts[i][shared:] for i in group]
         scores = _group_scores(model, suffixes, endings, prefix, shared, pad_token_id, device)
         for i, row in zip(group, scores, strict=True):
@@ -78,17 +77,6 @@ def _prefix_cache(model: Any, prefix: list[int], device: Any) -> list[tuple]:
     with torch.inference_mode():
         model(input_ids=torch.tensor([prefix], device=device), **cache_arguments(model, cache))
     return [(layer.keys, layer.values) for layer in cache.layers]
-
-
-def _groups(order: list[int], lengths: list[int]) -> list[list[int]]:
-    """Cut `order` (rows by increasing length) into runs of at most BATCH_TOKENS padded tokens."""
-    groups: list[list[int]] = []
-    for i in order:
-        if groups and (len(groups[-1]) + 1) * lengths[i] <= BATCH_TOKENS:
-            groups[-1].append(i)
-        else:
-            groups.append([i])
-    return groups
 
 
 def _group_scores(

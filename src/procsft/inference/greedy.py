@@ -22,7 +22,25 @@ from transformers.cache_utils import DynamicLayer
 
 from procsft.inference.decoding import GREEDY_DECODER
 
-__all__ = ["GREEDY_DECODER", "cache_arguments", "greedy_generate", "preallocated_cache"]
+__all__ = [
+    "GREEDY_DECODER",
+    "cache_arguments",
+    "greedy_generate",
+    "length_groups",
+    "preallocated_cache",
+]
+
+
+def length_groups(lengths: Sequence[int], max_tokens: int) -> list[list[int]]:
+    """Return the row indices by increasing length (ties in row order), cut into runs whose
+    padded size, rows × the run's longest, stays within `max_tokens` (a longer row runs alone)."""
+    groups: list[list[int]] = []
+    for i in sorted(range(len(lengths)), key=lambda i: lengths[i]):
+        if groups and (len(groups[-1]) + 1) * lengths[i] <= max_tokens:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups
 
 
 @memoized
@@ -179,15 +197,8 @@ def _prefill(model: Any, cache: DynamicCache, input_ids: torch.Tensor, mask: tor
         kwargs = {**cache_arguments(model, cache), "logits_to_keep": 1}
         return model(input_ids=input_ids, attention_mask=mask, **kwargs).logits
     lengths = mask.sum(dim=1).tolist()
-    order = sorted(range(rows), key=lambda i: lengths[i])
-    groups: list[list[int]] = []
-    for i in order:
-        if groups and (len(groups[-1]) + 1) * lengths[i] <= PREFILL_TOKENS:
-            groups[-1].append(i)
-        else:
-            groups.append([i])
     logits = None
-    for group in groups:
+    for group in length_groups(lengths, PREFILL_TOKENS):
         index = torch.tensor(group, device=input_ids.device)
         w = max(lengths[i] for i in group)
         part = DynamicCache(config=model.config)
